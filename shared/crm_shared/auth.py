@@ -1,0 +1,75 @@
+"""JWT bearer tokens: verification in every service, minting for local use.
+
+Claims: `sub`, `roles` (list), `lob` (lines of business the user may see; "*" or the admin role for all),
+plus the required `exp`, `iat`, `aud`, `iss`. The algorithm list is fixed by configuration, never read from
+the token, so an `alg: none` or an HS/RS confusion is refused.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from crm_shared.config import JwtSettings
+
+ADMIN = "admin"
+
+
+class AuthError(Exception):
+    def __init__(self, detail: str, status: int = 401):
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+    lines_of_business: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_admin or bool(self.roles & set(roles))
+
+    def sees_all_lines(self) -> bool:
+        return self.is_admin or "*" in self.lines_of_business
+
+    def may_access(self, line_of_business: str) -> bool:
+        return self.sees_all_lines() or line_of_business in self.lines_of_business
+
+
+class TokenVerifier:
+    def __init__(self, settings: JwtSettings):
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+
+    def verify(self, token: str) -> Principal:
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self.settings.secret
+            claims = jwt.decode(
+                token, key, algorithms=list(self.settings.algorithms), audience=self.settings.audience,
+                issuer=self.settings.issuer, options={"require": ["exp", "iat", "aud", "iss", "sub"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"invalid token: {exc}") from exc
+        roles, lobs = claims.get("roles", []), claims.get("lob", [])
+        if not isinstance(roles, list) or not isinstance(lobs, list):
+            raise AuthError("invalid token: roles and lob must be lists")
+        return Principal(subject=str(claims["sub"]), roles=frozenset(map(str, roles)),
+                         lines_of_business=frozenset(map(str, lobs)))
+
+
+def mint_token(settings: JwtSettings, subject: str, roles: list[str], lines_of_business: list[str],
+               ttl_seconds: int = 3600) -> str:
+    """A signed HS256 token for local use and tests (production tokens come from the identity provider)."""
+    if not settings.secret:
+        raise ValueError("minting needs JWT_SECRET (HS256); production tokens come from the identity provider")
+    now = int(time.time())
+    claims = {"sub": subject, "roles": roles, "lob": lines_of_business, "iat": now, "exp": now + ttl_seconds,
+              "aud": settings.audience, "iss": settings.issuer}
+    return jwt.encode(claims, settings.secret, algorithm="HS256")

@@ -1,0 +1,52 @@
+"""Settings read from the environment; one prefix per service so several can share a process."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env(service: str, name: str, default: str | None = None) -> str | None:
+    prefix = service.upper().replace("-", "_")
+    return os.environ.get(f"{prefix}_{name}", os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class JwtSettings:
+    secret: str | None
+    issuer: str
+    audience: str
+    jwks_url: str | None
+    algorithms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    database_url: str
+    amqp_url: str
+    jwt: JwtSettings
+    max_page_size: int = 200
+    retry_delays_ms: tuple[int, ...] = field(default=(1000, 5000, 30000))
+
+    @classmethod
+    def from_env(cls, service: str, **overrides) -> "Settings":
+        db_name = "crm_" + service.replace("-", "_")
+        jwks_url = _env(service, "JWT_JWKS_URL")
+        algorithms = ("RS256",) if jwks_url else ("HS256",)
+        retry = _env(service, "RETRY_DELAYS_MS", "1000,5000,30000")
+        values = dict(
+            service=service,
+            database_url=_env(service, "DATABASE_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/{db_name}"),
+            amqp_url=_env(service, "AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+            jwt=JwtSettings(
+                secret=_env(service, "JWT_SECRET", None if jwks_url else "dev-secret-change-me-0123456789abcdef"),
+                issuer=_env(service, "JWT_ISSUER", "crm-local"),
+                audience=_env(service, "JWT_AUDIENCE", "crm"),
+                jwks_url=jwks_url,
+                algorithms=algorithms,
+            ),
+            max_page_size=int(_env(service, "MAX_PAGE_SIZE", "200")),
+            retry_delays_ms=tuple(int(x) for x in retry.split(",") if x.strip()),
+        )
+        values.update(overrides)
+        return cls(**values)

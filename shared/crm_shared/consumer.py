@@ -1,0 +1,220 @@
+"""An idempotent, batching event consumer with bounded retries and a parking queue.
+
+For each batch: one database transaction records the event ids in the inbox (ON CONFLICT DO NOTHING) and
+applies the handlers to the events not seen before; then the messages are acked. If the batch fails, each
+message is tried alone so one poison message cannot hold back the others. A message that fails goes to a
+retry queue whose TTL dead-letters it back after a delay; after the last delay it is parked, with the
+reason, in `<queue>.parked`, from where `crm-parked replay` puts it back.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Mapping, Sequence
+
+import kombu
+from prometheus_client import Counter
+from sqlalchemy import Table
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from crm_shared import context
+from crm_shared.broker import CONNECTION_ERRORS, Outgoing, PublishFailed, Publisher, is_amqp, topic_exchange
+from crm_shared.db import insert_ignoring_duplicates
+from crm_shared.events import CloudEvent, MalformedEvent
+
+log = logging.getLogger(__name__)
+HANDLED = Counter("crm_consumer_handled_total", "Events applied by a consumer", ["consumer"])
+DUPLICATES = Counter("crm_consumer_duplicates_total", "Redelivered events skipped by the inbox", ["consumer"])
+RETRIED = Counter("crm_consumer_retried_total", "Messages sent to a retry queue", ["consumer"])
+PARKED = Counter("crm_consumer_parked_total", "Messages parked after their last attempt", ["consumer"])
+
+Handler = Callable[[Session, CloudEvent], None]
+ATTEMPTS_HEADER = "x-crm-attempts"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    exchange: str
+    routing_keys: Sequence[str]
+
+
+def retry_queue(queue: str, attempt: int) -> str:
+    return f"{queue}.retry.{attempt}"
+
+
+def parking_queue(queue: str) -> str:
+    return f"{queue}.parked"
+
+
+def declare_topology(channel, queue: str, subscriptions: Sequence[Subscription],
+                     retry_delays_ms: Sequence[int], amqp_features: bool) -> None:
+    main = kombu.Queue(queue, durable=True, auto_delete=False)
+    main.maybe_bind(channel)
+    main.declare()
+    for sub in subscriptions:
+        exchange = topic_exchange(sub.exchange)
+        exchange.declare(channel=channel)
+        for key in sub.routing_keys:
+            channel.queue_bind(queue=queue, exchange=sub.exchange, routing_key=key)
+    parked = kombu.Queue(parking_queue(queue), durable=True, auto_delete=False)
+    parked.maybe_bind(channel)
+    parked.declare()
+    if not amqp_features:
+        return
+    for attempt, delay in enumerate(retry_delays_ms, start=1):
+        channel.queue_declare(
+            queue=retry_queue(queue, attempt), durable=True, auto_delete=False,
+            arguments={"x-message-ttl": int(delay), "x-dead-letter-exchange": "",
+                       "x-dead-letter-routing-key": queue},
+        )
+
+
+class EventConsumer:
+    def __init__(self, *, url: str, engine: Engine, inbox: Table, queue: str,
+                 subscriptions: Sequence[Subscription], handlers: Mapping[str, Handler],
+                 retry_delays_ms: Sequence[int] = (1000, 5000, 30000), batch_size: int = 200,
+                 batch_wait: float = 0.02):
+        self.url = url
+        self.engine = engine
+        self.inbox = inbox
+        self.queue = queue
+        self.subscriptions = subscriptions
+        self.handlers = dict(handlers)
+        self.retry_delays_ms = tuple(retry_delays_ms)
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self._buffer: list[kombu.Message] = []
+        self._republisher = Publisher(url)
+
+    # -- loop ---------------------------------------------------------------------------------------
+    def run_forever(self, stop: threading.Event) -> None:
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                self._consume(stop)
+                backoff = 0.2
+            except (*CONNECTION_ERRORS, PublishFailed) as exc:
+                log.warning("consumer %s lost the broker, reconnecting in %.1fs: %s", self.queue, backoff, exc)
+                self._buffer.clear()
+                self._republisher.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self._republisher.close()
+
+    def _consume(self, stop: threading.Event) -> None:
+        with kombu.Connection(self.url, connect_timeout=5, heartbeat=30) as conn:
+            channel = conn.channel()
+            channel.basic_qos(0, self.batch_size * 2, False)
+            declare_topology(channel, self.queue, self.subscriptions, self.retry_delays_ms, is_amqp(self.url))
+            consumer = kombu.Consumer(channel, queues=[kombu.Queue(self.queue, no_declare=True)],
+                                      on_message=self._buffer.append, accept=None)
+            with consumer:
+                first_buffered_at = None
+                while not stop.is_set():
+                    try:
+                        conn.drain_events(timeout=self.batch_wait if self._buffer else 0.5)
+                    except socket.timeout:
+                        if not self._buffer:
+                            conn.heartbeat_check()
+                    if self._buffer and first_buffered_at is None:
+                        first_buffered_at = time.monotonic()
+                    if self._buffer and (len(self._buffer) >= self.batch_size
+                                         or time.monotonic() - first_buffered_at >= self.batch_wait):
+                        batch, self._buffer = self._buffer, []
+                        first_buffered_at = None
+                        self.process(batch)
+
+    # -- one batch ----------------------------------------------------------------------------------
+    def process(self, batch: list) -> None:
+        readable = []
+        for message in batch:
+            try:
+                readable.append((message, CloudEvent.from_json(message.body)))
+            except MalformedEvent as exc:
+                self._park(message, f"malformed event: {exc}")
+        try:
+            self._apply(readable)
+        except Exception:  # noqa: BLE001 - any handler failure sends the batch to one-by-one handling
+            log.info("batch of %d failed; applying one by one", len(readable))
+            for message, event in readable:
+                try:
+                    self._apply([(message, event)])
+                except Exception as exc:  # noqa: BLE001
+                    self._retry_or_park(message, exc)
+        self._ack(batch)
+
+    def _apply(self, items) -> None:
+        if not items:
+            return
+        wanted = [(m, e) for m, e in items if e.type in self.handlers]
+        with Session(self.engine) as session, session.begin():
+            fresh = self._record_in_inbox(session, [e for _, e in wanted])
+            applied = 0
+            for _message, event in wanted:
+                if event.id not in fresh:
+                    continue
+                fresh.discard(event.id)
+                with context.caused_by(event.correlationid or event.id, event.id):
+                    self.handlers[event.type](session, event)
+                applied += 1
+        HANDLED.labels(self.queue).inc(applied)
+
+    def _record_in_inbox(self, session: Session, events: list[CloudEvent]) -> set[str]:
+        if not events:
+            return set()
+        rows = {e.id: {"consumer": self.queue, "event_id": e.id, "event_type": e.type} for e in events}
+        statement = insert_ignoring_duplicates(self.inbox, self.engine.dialect.name)
+        inserted = session.execute(statement.returning(self.inbox.c.event_id), list(rows.values()))
+        fresh = {row.event_id for row in inserted}
+        DUPLICATES.labels(self.queue).inc(len(events) - len(fresh))
+        return fresh
+
+    # -- failures -----------------------------------------------------------------------------------
+    def _retry_or_park(self, message, exc: Exception) -> None:
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        reason = f"{type(exc).__name__}: {exc}"
+        if attempts > len(self.retry_delays_ms):
+            self._park(message, reason, attempts, traceback.format_exc(limit=5))
+            return
+        target = retry_queue(self.queue, attempts) if is_amqp(self.url) else self.queue
+        log.warning("event %s failed (attempt %d), retrying: %s", message.properties.get("message_id"),
+                    attempts, reason)
+        self._republish(message, target, {ATTEMPTS_HEADER: attempts, "x-crm-last-error": reason[:500]})
+        RETRIED.labels(self.queue).inc()
+
+    def _park(self, message, reason: str, attempts: int = 1, trace: str = "") -> None:
+        log.error("parking message %s from %s: %s", message.properties.get("message_id"), self.queue, reason)
+        headers = {
+            ATTEMPTS_HEADER: attempts,
+            "x-crm-park-reason": reason[:2000],
+            "x-crm-parked-at": datetime.now(timezone.utc).isoformat(),
+            "x-crm-original-exchange": message.delivery_info.get("exchange", ""),
+            "x-crm-original-routing-key": message.delivery_info.get("routing_key", ""),
+            "x-crm-trace": trace[-4000:],
+        }
+        self._republish(message, parking_queue(self.queue), headers)
+        PARKED.labels(self.queue).inc()
+
+    def _republish(self, message, queue: str, headers: dict) -> None:
+        merged = {**(message.headers or {}), **headers}
+        props = message.properties
+        self._republisher.publish([Outgoing(
+            exchange="", routing_key=queue, body=message.body,
+            message_id=props.get("message_id") or "", correlation_id=props.get("correlation_id"),
+            type=props.get("type"), content_type=message.content_type or "application/octet-stream",
+            headers=merged)])
+
+    def _ack(self, batch: list) -> None:
+        if not batch:
+            return
+        if is_amqp(self.url):
+            batch[-1].ack(multiple=True)
+        else:
+            for message in batch:
+                message.ack()

@@ -1,0 +1,129 @@
+"""The Flask app every service starts from: OpenAPI, auth, problem+json, request ids, health, metrics."""
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from typing import Callable, Iterable, Mapping
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from crm_shared import context
+from crm_shared.auth import AuthError, Principal, TokenVerifier
+from crm_shared.config import Settings
+from crm_shared.web.errors import ProblemError, http_exception_to_problem, problem_response, register_error_handlers
+
+log = logging.getLogger(__name__)
+REQUESTS = Counter("crm_http_requests_total", "HTTP requests", ["service", "method", "endpoint", "status"])
+LATENCY = Histogram("crm_http_request_seconds", "HTTP request latency", ["service", "endpoint"])
+PUBLIC_SUFFIXES = ("/openapi.json", "/docs", "/redoc")
+
+
+class ProblemApi(Api):
+    def handle_http_exception(self, error):
+        return http_exception_to_problem(error)
+
+
+def create_service_app(settings: Settings, *, title: str, blueprints: Iterable,
+                       readiness_checks: Mapping[str, Callable[[], None]], extensions: dict | None = None,
+                       verifier: TokenVerifier | None = None) -> Flask:
+    app = Flask(title)
+    prefix = f"/api/{settings.service}"
+    app.config.update(
+        API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX=prefix,
+        OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                                              "bearerFormat": "JWT"}}},
+            "security": [{"bearerAuth": []}],
+        },
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["crm"] = {"settings": settings, **(extensions or {})}
+    verifier = verifier or TokenVerifier(settings.jwt)
+    api = ProblemApi(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
+    register_error_handlers(app)
+    _install_request_hooks(app, settings.service, prefix, verifier)
+    _install_health(app, readiness_checks)
+    return app
+
+
+def _install_request_hooks(app: Flask, service: str, prefix: str, verifier: TokenVerifier) -> None:
+    @app.before_request
+    def start():
+        g.started = time.perf_counter()
+        g.request_id = request.headers.get("X-Request-ID") or context.new_id()
+        g.correlation_token = context.correlation_id.set(g.request_id)
+        if request.path.startswith(prefix) and not request.path.endswith(PUBLIC_SUFFIXES) \
+                and "/docs/" not in request.path:
+            g.principal = _authenticate(verifier)
+
+    @app.after_request
+    def finish(response: Response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(service, request.method, endpoint, response.status_code).inc()
+        LATENCY.labels(service, endpoint).observe(time.perf_counter() - g.get("started", time.perf_counter()))
+        return response
+
+    @app.teardown_request
+    def reset(_exc):
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            context.correlation_id.reset(token)
+
+
+def _authenticate(verifier: TokenVerifier) -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ProblemError(401, "Unauthorized", "A bearer token is required.")
+    try:
+        return verifier.verify(token.strip())
+    except AuthError as exc:
+        raise ProblemError(exc.status, "Unauthorized", exc.detail) from exc
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def require_role(*roles: str):
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not g.principal.has_role(*roles):
+                raise ProblemError(403, "Forbidden", f"This needs one of the roles: {', '.join(roles)}.")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def _install_health(app: Flask, checks: Mapping[str, Callable[[], None]]) -> None:
+    @app.get("/health/live")
+    def live():
+        return {"status": "ok"}
+
+    @app.get("/health/ready")
+    def ready():
+        results, healthy = {}, True
+        for name, check in checks.items():
+            try:
+                check()
+                results[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - a readiness probe reports every failure as not ready
+                results[name] = f"failed: {exc}"
+                healthy = False
+        if not healthy:
+            return problem_response(503, "Service Unavailable", "A dependency is down.",
+                                    [{"field": k, "message": v} for k, v in results.items() if v != "ok"])
+        return {"status": "ok", "checks": results}
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
