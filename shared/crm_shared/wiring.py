@@ -1,7 +1,7 @@
 """The standard wiring of a service runtime, so each service's bootstrap only names what is its own."""
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from crm_shared.config import Settings
 from crm_shared.consumer import EventConsumer

@@ -1,0 +1,26 @@
+"""The one place the calls service's adapters are wired."""
+from __future__ import annotations
+
+from crm_shared.config import Settings
+from crm_shared.runtime import ServiceRuntime
+from crm_shared.wiring import standard_runtime
+from sqlalchemy.orm import sessionmaker
+
+from crm_calls.adapters.orm import messaging
+from crm_calls.service_layer.unit_of_work import CallsUnitOfWork
+
+SERVICE = "calls"
+
+
+def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
+    from crm_calls.entrypoints import api
+    from crm_calls.entrypoints.consumer import build_consumer
+
+    settings = settings or Settings.from_env(SERVICE)
+
+    def extensions(runtime: ServiceRuntime) -> dict:
+        sessions = sessionmaker(runtime.engine, expire_on_commit=False)
+        return {"uow": lambda: CallsUnitOfWork(sessions, messaging.outbox, SERVICE)}
+
+    return standard_runtime(settings, "crm_calls", title="CRM calls", messaging=messaging,
+                            blueprints=api.blueprints, build_consumer=build_consumer, extensions=extensions)

@@ -1,0 +1,91 @@
+"""The local replica of the customers service's parties: only what call cycles need, no I/O."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+LIFECYCLE_STATES = ("suspect", "prospect", "customer", "inactive")
+PARTY_KINDS = ("company", "person")
+
+
+@dataclass(frozen=True)
+class CustomerReplica:
+    party_id: str
+    kind: str
+    display_name: str
+    lifecycle_state: str
+    customer_number: str | None
+    line_of_business: str
+    postal_code: str | None
+    city: str | None
+    phone: str | None
+    email: str | None
+    version: int
+    updated_at: datetime
+    deactivated: bool
+
+
+@dataclass(frozen=True)
+class ContactLink:
+    link_id: str
+    person_id: str
+    company_id: str
+    role: str | None
+    position: str | None
+    updated_at: datetime
+
+
+def parse_time(value: str | None, fallback: str | None = None) -> datetime:
+    for candidate in (value, fallback):
+        if candidate:
+            try:
+                parsed = datetime.fromisoformat(candidate)
+            except (TypeError, ValueError):
+                continue
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _first(items: Any, key: str) -> str | None:
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, Mapping) and item.get(key):
+                return str(item[key])
+    return None
+
+
+def replica_from_snapshot(data: Mapping[str, Any], *, deactivated: bool, event_time: str | None) -> CustomerReplica:
+    """A party snapshot as published by the customers service, reduced to the replica's fields.
+
+    `deactivated` comes from the event type (party_deactivated); a snapshot that itself says
+    `"deactivated": true` is honoured too. A later, newer snapshot of another type reactivates the row.
+    """
+    address = data.get("primary_address") if isinstance(data.get("primary_address"), Mapping) else {}
+    return CustomerReplica(
+        party_id=str(data["party_id"]),
+        kind=str(data["kind"]),
+        display_name=str(data.get("display_name") or ""),
+        lifecycle_state=str(data["lifecycle_state"]),
+        customer_number=data.get("customer_number"),
+        line_of_business=str(data.get("line_of_business") or ""),
+        postal_code=address.get("postal_code"),
+        city=address.get("city"),
+        phone=_first(data.get("phones"), "number"),
+        email=_first(data.get("emails"), "address"),
+        version=int(data["version"]),
+        updated_at=parse_time(data.get("occurred_at"), event_time),
+        deactivated=deactivated or bool(data.get("deactivated", False)),
+    )
+
+
+def link_from_event(data: Mapping[str, Any], event_time: str | None) -> ContactLink:
+    return ContactLink(
+        link_id=str(data["link_id"]),
+        person_id=str(data["person_id"]),
+        company_id=str(data["company_id"]),
+        role=data.get("role"),
+        position=data.get("position"),
+        updated_at=parse_time(data.get("occurred_at"), event_time),
+    )
