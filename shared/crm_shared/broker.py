@@ -7,10 +7,9 @@ the confirms are awaited together, so a batch costs one round-trip. The in-proce
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 import amqp
 import kombu
@@ -103,12 +102,12 @@ class Publisher:
             self._declared.add(name)
 
     def _publish_confirmed(self, messages: Sequence[Outgoing]) -> None:
-        first = self._tag + 1
+        # py-amqp reads incoming frames inside basic_publish, so a tag must be pending before it is sent.
+        self._pending, self._nacked = set(), set()
         for m in messages:
-            self._channel.basic_publish(_amqp_message(m), exchange=m.exchange, routing_key=m.routing_key)
             self._tag += 1
-        self._pending = set(range(first, self._tag + 1))
-        self._nacked = set()
+            self._pending.add(self._tag)
+            self._channel.basic_publish(_amqp_message(m), exchange=m.exchange, routing_key=m.routing_key)
         deadline = time.monotonic() + self.confirm_timeout
         while self._pending:
             remaining = deadline - time.monotonic()
@@ -116,7 +115,7 @@ class Publisher:
                 raise PublishFailed(f"{len(self._pending)} of {len(messages)} messages unconfirmed")
             try:
                 self._conn.drain_events(timeout=remaining)
-            except socket.timeout:
+            except TimeoutError:
                 continue
         if self._nacked:
             raise PublishFailed(f"broker refused {len(self._nacked)} of {len(messages)} messages")

@@ -29,7 +29,7 @@ class Settings:
     retry_delays_ms: tuple[int, ...] = field(default=(1000, 5000, 30000))
 
     @classmethod
-    def from_env(cls, service: str, **overrides) -> "Settings":
+    def from_env(cls, service: str, **overrides) -> Settings:
         db_name = "crm_" + service.replace("-", "_")
         jwks_url = _env(service, "JWT_JWKS_URL")
         algorithms = ("RS256",) if jwks_url else ("HS256",)

@@ -9,13 +9,12 @@ reason, in `<queue>.parked`, from where `crm-parked replay` puts it back.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Mapping, Sequence
+from datetime import datetime, UTC
+from collections.abc import Callable, Mapping, Sequence
 
 import kombu
 from prometheus_client import Counter
@@ -113,13 +112,13 @@ class EventConsumer:
             channel.basic_qos(0, self.batch_size * 2, False)
             declare_topology(channel, self.queue, self.subscriptions, self.retry_delays_ms, is_amqp(self.url))
             consumer = kombu.Consumer(channel, queues=[kombu.Queue(self.queue, no_declare=True)],
-                                      on_message=self._buffer.append, accept=None)
+                                      on_message=self._on_message, accept=None)
             with consumer:
                 first_buffered_at = None
                 while not stop.is_set():
                     try:
                         conn.drain_events(timeout=self.batch_wait if self._buffer else 0.5)
-                    except socket.timeout:
+                    except TimeoutError:
                         if not self._buffer:
                             conn.heartbeat_check()
                     if self._buffer and first_buffered_at is None:
@@ -129,6 +128,16 @@ class EventConsumer:
                         batch, self._buffer = self._buffer, []
                         first_buffered_at = None
                         self.process(batch)
+
+    def _on_message(self, message) -> None:
+        self._buffer.append(message)
+
+    def declare(self) -> None:
+        """Declare queue, bindings, retry and parking queues now (deploy step), so nothing published from
+        here on can miss the queue."""
+        with kombu.Connection(self.url, connect_timeout=5) as conn:
+            declare_topology(conn.channel(), self.queue, self.subscriptions, self.retry_delays_ms,
+                             is_amqp(self.url))
 
     # -- one batch ----------------------------------------------------------------------------------
     def process(self, batch: list) -> None:
@@ -193,7 +202,7 @@ class EventConsumer:
         headers = {
             ATTEMPTS_HEADER: attempts,
             "x-crm-park-reason": reason[:2000],
-            "x-crm-parked-at": datetime.now(timezone.utc).isoformat(),
+            "x-crm-parked-at": datetime.now(UTC).isoformat(),
             "x-crm-original-exchange": message.delivery_info.get("exchange", ""),
             "x-crm-original-routing-key": message.delivery_info.get("routing_key", ""),
             "x-crm-trace": trace[-4000:],

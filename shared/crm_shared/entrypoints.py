@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from crm_shared.logs import configure_logging
 from crm_shared.runner import stop_on_signals

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from crm_shared import context
@@ -26,7 +26,7 @@ class CloudEvent:
     data: dict[str, Any]
     subject: str | None = None
     id: str = field(default_factory=context.new_id)
-    time: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     correlationid: str | None = None
     causationid: str | None = None
     datacontenttype: str = "application/json"
@@ -56,7 +56,7 @@ class CloudEvent:
         return json.dumps(self.to_dict(), separators=(",", ":"), default=str)
 
     @classmethod
-    def from_dict(cls, body: Any) -> "CloudEvent":
+    def from_dict(cls, body: Any) -> CloudEvent:
         if not isinstance(body, dict):
             raise MalformedEvent("envelope is not a JSON object")
         missing = [key for key in REQUIRED if key not in body]
@@ -81,7 +81,7 @@ class CloudEvent:
         )
 
     @classmethod
-    def from_json(cls, raw: bytes | str) -> "CloudEvent":
+    def from_json(cls, raw: bytes | str) -> CloudEvent:
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:

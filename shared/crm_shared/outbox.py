@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 from prometheus_client import Counter
 from sqlalchemy import Table, delete, insert, select

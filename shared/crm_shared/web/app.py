@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api
