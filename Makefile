@@ -1,0 +1,20 @@
+.PHONY: run test local bench install infra
+
+run: install      ## the whole CRM in one process (SQLite, in-process bus), gateway on localhost:8080
+	.venv/bin/python deploy/embedded/run.py
+
+test:             ## lint and every test, on the real PostgreSQL and RabbitMQ
+	scripts/test.sh
+
+install:
+	scripts/bootstrap.sh
+
+infra:            ## install/start PostgreSQL, RabbitMQ, nginx from Debian packages
+	scripts/infra-up.sh
+
+local: install    ## every service as separate processes on PostgreSQL and RabbitMQ, nginx on :8080
+	.venv/bin/python deploy/local/run.py
+
+bench: install
+	.venv/bin/python bench/pipeline.py
+	.venv/bin/python bench/read_api.py
