@@ -1,0 +1,3 @@
+from crm_reporting.bootstrap import build_runtime
+
+app = build_runtime().create_app()

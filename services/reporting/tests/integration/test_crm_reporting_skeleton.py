@@ -1,0 +1,23 @@
+"""The skeleton migrates a fresh PostgreSQL database and answers with a token."""
+from crm_shared.auth import mint_token
+from crm_shared.config import Settings
+
+from crm_reporting.bootstrap import build_runtime
+
+
+def test_migrates_and_serves_status(fresh_database, amqp_url):
+    runtime = build_runtime(Settings.from_env("reporting", database_url=fresh_database("crm_reporting"), amqp_url=amqp_url))
+    runtime.migrate()
+    client = runtime.create_app().test_client()
+    try:
+        assert client.get("/health/live").status_code == 200
+        assert client.get("/health/ready").status_code == 200
+        unauthenticated = client.get("/api/reporting/status")
+        assert unauthenticated.status_code == 401 and unauthenticated.mimetype == "application/problem+json"
+        token = mint_token(runtime.settings.jwt, "tester", ["agent"], ["*"])
+        response = client.get("/api/reporting/status", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200
+        assert response.get_json() == {"service": "reporting", "status": "skeleton"}
+        assert runtime.build_consumer() is None
+    finally:
+        runtime.engine.dispose()
