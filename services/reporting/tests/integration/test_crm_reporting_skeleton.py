@@ -6,7 +6,8 @@ from crm_reporting.bootstrap import build_runtime
 
 
 def test_migrates_and_serves_status(fresh_database, amqp_url):
-    runtime = build_runtime(Settings.from_env("reporting", database_url=fresh_database("crm_reporting"), amqp_url=amqp_url))
+    settings = Settings.from_env("reporting", database_url=fresh_database("crm_reporting"), amqp_url=amqp_url)
+    runtime = build_runtime(settings)
     runtime.migrate()
     client = runtime.create_app().test_client()
     try:
