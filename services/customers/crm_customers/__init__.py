@@ -1,0 +1,1 @@
+"""Customers service: companies, persons, contact persons, custom attributes and the customer lifecycle."""
