@@ -67,3 +67,14 @@ def fresh_database(postgres_url):
 @pytest.fixture
 def unique_name():
     return lambda prefix="t": f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def messaging_pipeline(fresh_database, amqp_url):
+    """A producer database with an outbox, a consumer database with an inbox and an effects table, and a
+    throwaway exchange and queue on the real broker (see crm_shared.testing.pipeline)."""
+    from crm_shared.testing.pipeline import build_pipeline, tear_down
+
+    built = build_pipeline(fresh_database("producer"), fresh_database("consumer"), amqp_url)
+    yield built
+    tear_down(built)

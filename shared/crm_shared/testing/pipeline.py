@@ -49,8 +49,11 @@ class Pipeline:
         return OutboxRelay(self.producer_engine, self.producer_tables.outbox,
                            Publisher(publisher_url or self.amqp_url), self.service, batch_size=batch_size)
 
-    def consumer(self, handler=None, retry_delays_ms=(50, 50), batch_size=200) -> EventConsumer:
+    def consumer(self, handler=None, retry_delays_ms=(50, 50), batch_size=200,
+                 delay_per_event: float = 0.0) -> EventConsumer:
         def apply(session, event):
+            if delay_per_event:
+                time.sleep(delay_per_event)
             if handler:
                 handler(session, event)
             session.execute(insert(self.effects).values(event_id=event.id, seq=event.data["seq"]))
@@ -65,6 +68,10 @@ class Pipeline:
     def effect_count(self) -> int:
         with self.consumer_engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(self.effects)).scalar_one()
+
+    def distinct_effect_count(self) -> int:
+        with self.consumer_engine.connect() as conn:
+            return conn.execute(select(func.count(func.distinct(self.effects.c.event_id)))).scalar_one()
 
     def outbox_count(self) -> int:
         with self.producer_engine.connect() as conn:
@@ -98,17 +105,22 @@ class Running:
             thread.join(timeout=10)
 
 
-def build_pipeline(producer_url: str, consumer_url: str, amqp_url: str) -> Pipeline:
-    service = letters()
+def build_pipeline(producer_url: str, consumer_url: str, amqp_url: str, service: str | None = None,
+                   create: bool = True) -> Pipeline:
+    """`create=False` attaches to a pipeline another process built (same service name)."""
+    service = service or letters()
     producer_meta, consumer_meta = MetaData(), MetaData()
     producer_tables = add_messaging_tables(producer_meta)
     consumer_tables = add_messaging_tables(consumer_meta)
-    effects = Table("effects", consumer_meta, Column("event_id", String(64), primary_key=True),
+    # No unique key on event_id on purpose: an event applied twice must show up as a count, not an error.
+    effects = Table("effects", consumer_meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                    Column("event_id", String(64), nullable=False, index=True),
                     Column("seq", Integer, nullable=False))
     producer_engine = make_engine(producer_url)
     consumer_engine = make_engine(consumer_url)
-    producer_meta.create_all(producer_engine)
-    consumer_meta.create_all(consumer_engine)
+    if create:
+        producer_meta.create_all(producer_engine)
+        consumer_meta.create_all(consumer_engine)
     return Pipeline(service, producer_engine, consumer_engine, producer_tables, consumer_tables, effects,
                     amqp_url, f"test.{service}-events")
 

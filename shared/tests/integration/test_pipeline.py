@@ -8,6 +8,11 @@ from crm_shared.parking import list_parked, replay_parked
 from crm_shared.testing.pipeline import Running
 
 
+@pytest.fixture
+def pipeline(messaging_pipeline):
+    return messaging_pipeline
+
+
 def test_outbox_events_reach_the_consumer_and_are_applied_once(pipeline):
     pipeline.produce(1000)
     with Running(pipeline.relay(), pipeline.consumer()):

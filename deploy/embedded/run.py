@@ -1,0 +1,131 @@
+"""Embedded mode: all five services in one process, for trying the CRM out with one command.
+
+Each service keeps its own SQLite file and talks to the others only over an in-process bus (kombu's
+memory transport), exactly as it would over RabbitMQ; a small path-routing gateway stands in for nginx.
+Not for production and not what the tests use to prove delivery: see docs/architecture.md.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from werkzeug.serving import run_simple
+from werkzeug.test import Client
+from werkzeug.wrappers import Request, Response
+
+from crm_shared.auth import mint_token
+from crm_shared.config import Settings
+from crm_shared.logs import configure_logging
+
+SERVICES = {"customers": "crm_customers", "calls": "crm_calls", "campaigns": "crm_campaigns",
+            "service-desk": "crm_service_desk", "reporting": "crm_reporting"}
+ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("embedded")
+
+
+class Gateway:
+    """Routes /api/<service>/... to that service's app and /health/<service>/... to its health checks."""
+
+    def __init__(self, apps: dict):
+        self.apps = apps
+
+    def __call__(self, environ, start_response):
+        parts = environ.get("PATH_INFO", "/").split("/")
+        if len(parts) > 2 and parts[1] == "api" and parts[2] in self.apps:
+            return self.apps[parts[2]](environ, start_response)
+        if len(parts) > 3 and parts[1] == "health" and parts[2] in self.apps:
+            environ = {**environ, "PATH_INFO": "/health/" + "/".join(parts[3:])}
+            return self.apps[parts[2]](environ, start_response)
+        return self.index(environ, start_response)
+
+    def index(self, environ, start_response):
+        body = {"services": {name: {"api": f"/api/{name}/", "docs": f"/api/{name}/docs",
+                                    "openapi": f"/api/{name}/openapi.json", "ready": f"/health/{name}/ready"}
+                             for name in self.apps}}
+        status = 200 if Request(environ).path == "/" else 404
+        return Response(json.dumps(body, indent=2), status=status, mimetype="application/json")(
+            environ, start_response)
+
+
+def start_services(data_dir: Path, stop: threading.Event) -> dict:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    apps = {}
+    for name, package in SERVICES.items():
+        settings = Settings.from_env(name, database_url=f"sqlite:///{data_dir / name}.sqlite3",
+                                     amqp_url="memory://", retry_delays_ms=(200, 1000))
+        runtime = importlib.import_module(f"{package}.bootstrap").build_runtime(settings)
+        runtime.migrate()
+        consumer = runtime.build_consumer()
+        if consumer is not None:
+            consumer.declare()
+            threading.Thread(target=consumer.run_forever, args=(stop,), daemon=True, name=f"{name}-consumer").start()
+        threading.Thread(target=runtime.build_relay().run_forever, args=(stop,), daemon=True,
+                         name=f"{name}-relay").start()
+        apps[name] = runtime.create_app()
+    return apps
+
+
+DEMO_PARTIES = [
+    {"kind": "company", "company_name": "Acme Tools Ltd", "line_of_business": "retail",
+     "primary_address": {"street": "1 High Street", "postal_code": "10115", "city": "Berlin", "country": "DE"},
+     "phones": [{"kind": "office", "number": "+49 30 1234567"}], "emails": [{"kind": "office", "address": "info@acme.example"}]},
+    {"kind": "company", "company_name": "Nordic Wholesale AB", "line_of_business": "wholesale",
+     "primary_address": {"street": "Kungsgatan 5", "postal_code": "11143", "city": "Stockholm", "country": "SE"}},
+    {"kind": "person", "first_name": "Ada", "last_name": "Novak", "line_of_business": "retail",
+     "emails": [{"kind": "work", "address": "ada.novak@acme.example"}]},
+]
+
+
+def load_demo_data(gateway: Gateway, token: str) -> None:
+    client = Client(gateway)
+    headers = {"Authorization": f"Bearer {token}"}
+    existing = client.get("/api/customers/parties?limit=1", headers=headers)
+    if existing.status_code != 200 or existing.json["items"]:
+        return
+    created = []
+    for party in DEMO_PARTIES:
+        response = client.post("/api/customers/parties", json=party, headers=headers)
+        if response.status_code != 201:
+            log.warning("demo party refused: %s %s", response.status_code, response.get_data(as_text=True))
+            continue
+        created.append(response.json)
+    companies = [p for p in created if p["kind"] == "company"]
+    if companies:
+        client.post(f"/api/customers/parties/{companies[0]['party_id']}/lifecycle", json={"state": "customer"},
+                    headers=headers)
+    persons = [p for p in created if p["kind"] == "person"]
+    if companies and persons:
+        client.post(f"/api/customers/parties/{persons[0]['party_id']}/contacts",
+                    json={"company_id": companies[0]["party_id"], "role": "buyer", "position": "Head of purchasing"},
+                    headers=headers)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "embedded")
+    parser.add_argument("--no-demo-data", action="store_true")
+    args = parser.parse_args(argv)
+    configure_logging("embedded", "WARNING")
+    stop = threading.Event()
+    gateway = Gateway(start_services(args.data_dir, stop))
+    token = mint_token(Settings.from_env("customers").jwt, "demo-admin", ["admin"], ["*"], ttl_seconds=7 * 86400)
+    if not args.no_demo_data:
+        load_demo_data(gateway, token)
+    print(f"CRM running on http://127.0.0.1:{args.port}/  (data in {args.data_dir})", file=sys.stderr)
+    print(f"API docs: http://127.0.0.1:{args.port}/api/customers/docs  (and /api/<service>/docs)", file=sys.stderr)
+    print(f"Admin token (7 days):\n{token}", file=sys.stderr)
+    try:
+        run_simple("127.0.0.1", args.port, gateway, threaded=True, use_reloader=False)
+    finally:
+        stop.set()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
