@@ -73,7 +73,8 @@ def start_services(data_dir: Path, stop: threading.Event) -> dict:
 DEMO_PARTIES = [
     {"kind": "company", "company_name": "Acme Tools Ltd", "line_of_business": "retail",
      "primary_address": {"street": "1 High Street", "postal_code": "10115", "city": "Berlin", "country": "DE"},
-     "phones": [{"kind": "office", "number": "+49 30 1234567"}], "emails": [{"kind": "office", "address": "info@acme.example"}]},
+     "phones": [{"kind": "office", "number": "+49 30 1234567"}],
+     "emails": [{"kind": "office", "address": "info@acme.example"}]},
     {"kind": "company", "company_name": "Nordic Wholesale AB", "line_of_business": "wholesale",
      "primary_address": {"street": "Kungsgatan 5", "postal_code": "11143", "city": "Stockholm", "country": "SE"}},
     {"kind": "person", "first_name": "Ada", "last_name": "Novak", "line_of_business": "retail",

@@ -20,7 +20,10 @@ def main() -> int:
     args = parser.parse_args()
     pipeline = build_pipeline(args.producer_url, args.consumer_url, args.amqp_url, args.service, create=False)
     stop: threading.Event = stop_on_signals()
-    worker = pipeline.relay() if args.role == "relay" else pipeline.consumer(delay_per_event=args.delay_per_event, batch_size=50)
+    if args.role == "relay":
+        worker = pipeline.relay()
+    else:
+        worker = pipeline.consumer(delay_per_event=args.delay_per_event, batch_size=50)
     print("ready", flush=True)
     worker.run_forever(stop)
     return 0

@@ -33,7 +33,8 @@ def test_registering_a_company_publishes_its_snapshot():
         "first_name": None, "last_name": None, "lifecycle_state": "suspect", "customer_number": None,
         "line_of_business": "retail",
         "primary_address": {"street": "Hauptstr. 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
-        "phones": [{"kind": "work", "number": "+49 30 1"}], "emails": [{"kind": "work", "address": "info@acme.example"}],
+        "phones": [{"kind": "work", "number": "+49 30 1"}],
+        "emails": [{"kind": "work", "address": "info@acme.example"}],
         "attributes": {}, "version": 1, "occurred_at": party.updated_at.isoformat(),
     }
 
