@@ -10,7 +10,8 @@ def test_migrations_create_tables_indexes_sequence_and_seed(runtime):
     assert {"parties", "contact_links", "attribute_definitions", "lines_of_business", "outbox", "inbox",
             "idempotency_keys"} <= set(inspector.get_table_names())
     indexes = {i["name"] for i in inspector.get_indexes("parties")}
-    assert {"ix_parties_lob_name", "ix_parties_state_name", "ix_parties_postal_code", "ix_parties_attributes"} <= indexes
+    assert {"ix_parties_lob_name", "ix_parties_state_name", "ix_parties_postal_code",
+            "ix_parties_attributes"} <= indexes
     with runtime.engine.connect() as conn:
         assert conn.execute(text("SELECT nextval('customer_number_seq')")).scalar() == 1
         lines = conn.execute(text("SELECT code FROM lines_of_business ORDER BY code")).scalars().all()
@@ -32,7 +33,8 @@ def test_embedded_mode_on_sqlite_migrates_and_serves(tmp_path):
     headers = {"Authorization": "Bearer " + mint_token(settings.jwt, "demo", ["admin"], ["*"])}
     client.post("/api/customers/attributes", json={"name": "employees", "type": "number"}, headers=headers)
     created = client.post("/api/customers/parties", headers=headers, json={
-        "kind": "company", "company_name": "Acme Tools Ltd", "line_of_business": "retail", "lifecycle_state": "customer",
+        "kind": "company", "company_name": "Acme Tools Ltd", "line_of_business": "retail",
+        "lifecycle_state": "customer",
         "attributes": {"employees": 40},
         "primary_address": {"street": "1 High Street", "postal_code": "10115", "city": "Berlin", "country": "DE"}})
     assert created.status_code == 201, created.json
