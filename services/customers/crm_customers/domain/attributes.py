@@ -47,7 +47,7 @@ _INVALID = object()
 
 
 def _text(_definition, value):
-    return value if isinstance(value, str) and len(value) <= MAX_TEXT_LENGTH else _INVALID
+    return value if isinstance(value, str) and len(value) <= MAX_TEXT_LENGTH and "\x00" not in value else _INVALID
 
 
 def _number(_definition, value):

@@ -180,10 +180,14 @@ def _checked_names(kind: PartyKind, names: Names) -> Names:
     if kind == PartyKind.COMPANY:
         if not names.company_name:
             raise InvalidParty("a company needs a company_name", "company_name")
-        return Names(company_name=names.company_name)
+        if names.first_name or names.last_name:
+            raise InvalidParty("a company has no first or last name", "first_name" if names.first_name else "last_name")
+        return names
     if not names.last_name:
         raise InvalidParty("a person needs a last_name", "last_name")
-    return Names(first_name=names.first_name, last_name=names.last_name)
+    if names.company_name:
+        raise InvalidParty("a person has no company_name; link them to the company instead", "company_name")
+    return names
 
 
 def _with_one_primary(addresses: list[Address]) -> list[Address]:

@@ -21,21 +21,31 @@ PHONE_KINDS = ("work", "office", "mobile", "home", "fax", "other")
 SORTS = ("name", "-name", "created_at", "-created_at", "customer_number", "-customer_number")
 
 
+class Text(fields.String):
+    """A string PostgreSQL can store: NUL is refused here rather than failing in the database."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("must not contain NUL characters")
+        return text
+
+
 def _not_blank(value: str) -> None:
     if not value.strip():
         raise ValidationError("must not be blank")
 
 
 def Name(**kwargs) -> fields.String:  # noqa: N802 - reads like a field type in the schemas below
-    return fields.String(validate=[validate.Length(min=1, max=MAX_NAME_LENGTH), _not_blank], **kwargs)
+    return Text(validate=[validate.Length(min=1, max=MAX_NAME_LENGTH), _not_blank], **kwargs)
 
 
 class AddressSchema(Schema):
-    street = fields.String(required=True, validate=[validate.Length(min=1, max=200), _not_blank])
-    postal_code = fields.String(required=True, validate=[validate.Length(min=1, max=20), _not_blank])
-    city = fields.String(required=True, validate=[validate.Length(min=1, max=100), _not_blank])
-    country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2"))
-    kind = fields.String(load_default="postal", validate=validate.OneOf(ADDRESS_KINDS))
+    street = Text(required=True, validate=[validate.Length(min=1, max=200), _not_blank])
+    postal_code = Text(required=True, validate=[validate.Length(min=1, max=20), _not_blank])
+    city = Text(required=True, validate=[validate.Length(min=1, max=100), _not_blank])
+    country = Text(required=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2"))
+    kind = Text(load_default="postal", validate=validate.OneOf(ADDRESS_KINDS))
     primary = fields.Boolean(load_default=False)
 
     @post_load
@@ -44,8 +54,8 @@ class AddressSchema(Schema):
 
 
 class PhoneSchema(Schema):
-    kind = fields.String(load_default="work", validate=validate.OneOf(PHONE_KINDS))
-    number = fields.String(required=True, validate=PHONE_NUMBER)
+    kind = Text(load_default="work", validate=validate.OneOf(PHONE_KINDS))
+    number = Text(required=True, validate=PHONE_NUMBER)
 
     @post_load
     def make(self, data, **_):
@@ -53,7 +63,7 @@ class PhoneSchema(Schema):
 
 
 class EmailSchema(Schema):
-    kind = fields.String(load_default="work", validate=validate.OneOf(("work", "office", "private", "other")))
+    kind = Text(load_default="work", validate=validate.OneOf(("work", "office", "private", "other")))
     address = fields.Email(required=True, validate=validate.Length(max=254))
 
     @post_load
@@ -66,20 +76,20 @@ def _contact_details() -> dict:
         addresses=fields.List(fields.Nested(AddressSchema), validate=validate.Length(max=20)),
         phones=fields.List(fields.Nested(PhoneSchema), validate=validate.Length(max=20)),
         emails=fields.List(fields.Nested(EmailSchema), validate=validate.Length(max=20)),
-        attributes=fields.Dict(keys=fields.String(validate=ATTRIBUTE_NAME), values=fields.Raw(allow_none=True),
+        attributes=fields.Dict(keys=Text(validate=ATTRIBUTE_NAME), values=fields.Raw(allow_none=True),
                                metadata={"description": "values typed by the attribute definitions"}),
     )
 
 
 class PartyCreateSchema(Schema.from_dict(_contact_details())):
-    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in PartyKind]))
+    kind = Text(required=True, validate=validate.OneOf([k.value for k in PartyKind]))
     company_name = Name(metadata={"description": "required for a company"})
     first_name = Name()
     last_name = Name(metadata={"description": "required for a person"})
-    line_of_business = fields.String(required=True, validate=LINE_CODE)
-    lifecycle_state = fields.String(load_default=LifecycleState.SUSPECT.value,
+    line_of_business = Text(required=True, validate=LINE_CODE)
+    lifecycle_state = Text(load_default=LifecycleState.SUSPECT.value,
                                     validate=validate.OneOf(sorted(s.value for s in INITIAL_STATES)))
-    customer_number = fields.String(validate=CUSTOMER_NUMBER,
+    customer_number = Text(validate=CUSTOMER_NUMBER,
                                     metadata={"description": "admin only: a number kept from a legacy system"})
     primary_address = fields.Nested(AddressSchema, metadata={"description": "shorthand for a one-entry addresses"})
 
@@ -93,28 +103,28 @@ class PartyPatchSchema(Schema.from_dict(_contact_details())):
     company_name = Name()
     first_name = Name(allow_none=True)
     last_name = Name()
-    line_of_business = fields.String(validate=LINE_CODE)
+    line_of_business = Text(validate=LINE_CODE)
 
 
 class IfMatchSchema(Schema):
-    if_match = fields.String(data_key="If-Match", load_default=None,
+    if_match = Text(data_key="If-Match", load_default=None,
                              validate=validate.Regexp(r'^(W/)?"[0-9]{1,9}"$', error='expected "<version>"'))
 
 
 class LifecycleChangeSchema(Schema):
-    state = fields.String(required=True, validate=validate.OneOf([s.value for s in LifecycleState]))
+    state = Text(required=True, validate=validate.OneOf([s.value for s in LifecycleState]))
 
 
 class PartySchema(Schema):
     id = fields.UUID(data_key="party_id")
-    kind = fields.String()
-    display_name = fields.String()
-    company_name = fields.String(attribute="names.company_name", allow_none=True)
-    first_name = fields.String(attribute="names.first_name", allow_none=True)
-    last_name = fields.String(attribute="names.last_name", allow_none=True)
-    lifecycle_state = fields.String()
-    customer_number = fields.String(allow_none=True)
-    line_of_business = fields.String()
+    kind = Text()
+    display_name = Text()
+    company_name = Text(attribute="names.company_name", allow_none=True)
+    first_name = Text(attribute="names.first_name", allow_none=True)
+    last_name = Text(attribute="names.last_name", allow_none=True)
+    lifecycle_state = Text()
+    customer_number = Text(allow_none=True)
+    line_of_business = Text()
     addresses = fields.List(fields.Nested(AddressSchema))
     primary_address = fields.Nested(AddressSchema, allow_none=True)
     phones = fields.List(fields.Nested(PhoneSchema))
@@ -127,39 +137,39 @@ class PartySchema(Schema):
 
 class PartyPageSchema(Schema):
     items = fields.List(fields.Nested(PartySchema))
-    next_cursor = fields.String(allow_none=True)
+    next_cursor = Text(allow_none=True)
 
 
 class PartyQuerySchema(PageQuerySchema):
-    name = fields.String(validate=validate.Length(min=1, max=MAX_NAME_LENGTH),
+    name = Text(validate=validate.Length(min=1, max=MAX_NAME_LENGTH),
                          metadata={"description": "case-insensitive prefix of the display name"})
-    lifecycle_state = fields.String(validate=validate.OneOf([s.value for s in LifecycleState]))
-    kind = fields.String(validate=validate.OneOf([k.value for k in PartyKind]))
-    line_of_business = fields.String(validate=LINE_CODE)
-    postal_code_from = fields.String(validate=validate.Length(min=1, max=20))
-    postal_code_to = fields.String(validate=validate.Length(min=1, max=20))
-    attribute = fields.List(fields.String(validate=ATTRIBUTE_FILTER), validate=validate.Length(max=10),
+    lifecycle_state = Text(validate=validate.OneOf([s.value for s in LifecycleState]))
+    kind = Text(validate=validate.OneOf([k.value for k in PartyKind]))
+    line_of_business = Text(validate=LINE_CODE)
+    postal_code_from = Text(validate=validate.Length(min=1, max=20))
+    postal_code_to = Text(validate=validate.Length(min=1, max=20))
+    attribute = fields.List(Text(validate=ATTRIBUTE_FILTER), validate=validate.Length(max=10),
                             metadata={"description": "name:value, equality; repeatable"})
-    attribute_min = fields.List(fields.String(validate=ATTRIBUTE_FILTER), validate=validate.Length(max=10),
+    attribute_min = fields.List(Text(validate=ATTRIBUTE_FILTER), validate=validate.Length(max=10),
                                 metadata={"description": "name:value, lower bound for number and date attributes"})
-    attribute_max = fields.List(fields.String(validate=ATTRIBUTE_FILTER), validate=validate.Length(max=10),
+    attribute_max = fields.List(Text(validate=ATTRIBUTE_FILTER), validate=validate.Length(max=10),
                                 metadata={"description": "name:value, upper bound for number and date attributes"})
-    sort = fields.String(load_default="name", validate=validate.OneOf(SORTS),
+    sort = Text(load_default="name", validate=validate.OneOf(SORTS),
                          metadata={"description": "customer_number lists only parties that have one"})
 
 
 class ContactLinkCreateSchema(Schema):
     company_id = fields.UUID(required=True)
-    role = fields.String(required=True, validate=[validate.Length(min=1, max=100), _not_blank])
-    position = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    role = Text(required=True, validate=[validate.Length(min=1, max=100), _not_blank])
+    position = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
 
 
 class ContactLinkSchema(Schema):
     id = fields.UUID()
     person_id = fields.UUID()
     company_id = fields.UUID()
-    role = fields.String()
-    position = fields.String(allow_none=True)
+    role = Text()
+    position = Text(allow_none=True)
     created_at = fields.DateTime()
 
 
@@ -168,9 +178,9 @@ class ContactLinkListSchema(Schema):
 
 
 class AttributeDefinitionSchema(Schema):
-    name = fields.String(required=True, validate=ATTRIBUTE_NAME)
-    type = fields.String(required=True, validate=validate.OneOf([t.value for t in AttributeType]))
-    choices = fields.List(fields.String(validate=[validate.Length(min=1, max=100), _not_blank]),
+    name = Text(required=True, validate=ATTRIBUTE_NAME)
+    type = Text(required=True, validate=validate.OneOf([t.value for t in AttributeType]))
+    choices = fields.List(Text(validate=[validate.Length(min=1, max=100), _not_blank]),
                           load_default=list, validate=validate.Length(max=100),
                           metadata={"description": "required for type choice, empty otherwise"})
 
@@ -180,8 +190,8 @@ class AttributeDefinitionListSchema(Schema):
 
 
 class LineOfBusinessSchema(Schema):
-    code = fields.String(required=True, validate=LINE_CODE)
-    label = fields.String(required=True, validate=[validate.Length(min=1, max=200), _not_blank])
+    code = Text(required=True, validate=LINE_CODE)
+    label = Text(required=True, validate=[validate.Length(min=1, max=200), _not_blank])
 
 
 class LineOfBusinessListSchema(Schema):
