@@ -24,7 +24,7 @@ import psycopg
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, func, insert, select, text
 
 from crm_shared.broker import Publisher
-from crm_shared.consumer import EventConsumer, Subscription
+from crm_shared.consumer import EventConsumer, Subscription, batch_handler
 from crm_shared.db import make_engine
 from crm_shared.events import exchange_for, new_event
 from crm_shared.messaging_tables import add_messaging_tables
@@ -163,10 +163,11 @@ def platform_relay(producer_url: str) -> None:
 def platform_consumer(consumer_url: str, queue: str) -> None:
     *_, consumer_tables, effects = platform_tables()
 
-    def apply(session, event):
-        session.execute(insert(effects).values(event_id=event.id, seq=event.data["seq"],
-                                               written_at=event.data["written_at"],
-                                               applied_at=text("extract(epoch from clock_timestamp())")))
+    @batch_handler
+    def apply(session, events):
+        session.execute(insert(effects).values(applied_at=text("extract(epoch from clock_timestamp())")),
+                        [{"event_id": e.id, "seq": e.data["seq"], "written_at": e.data["written_at"]}
+                         for e in events])
 
     stop = stop_on_signals()
     EventConsumer(url=AMQP, engine=make_engine(consumer_url), inbox=consumer_tables.inbox, queue=queue,

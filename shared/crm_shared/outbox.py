@@ -50,17 +50,24 @@ class OutboxRelay:
         self.idle_wait = idle_wait
 
     def run_once(self) -> int:
-        query = select(self.outbox).order_by(self.outbox.c.position).limit(self.batch_size)
-        if self.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
         with self.engine.begin() as conn:
-            rows = conn.execute(query).all()
+            rows = sorted(conn.execute(self._claim_statement()).all(), key=lambda r: r.position)
             if not rows:
                 return 0
+            # Published inside the claiming transaction: if the broker does not confirm, the rollback
+            # restores the rows for the next attempt.
             self.publisher.publish([_outgoing(row) for row in rows])
-            conn.execute(delete(self.outbox).where(self.outbox.c.position.in_([r.position for r in rows])))
         RELAYED.labels(self.service).inc(len(rows))
         return len(rows)
+
+    def _claim_statement(self):
+        """Delete-and-return the oldest rows in one round trip, skipping rows another relay holds."""
+        oldest = select(self.outbox.c.position).order_by(self.outbox.c.position).limit(self.batch_size)
+        if self.engine.dialect.name == "postgresql":
+            oldest = oldest.with_for_update(skip_locked=True)
+        return delete(self.outbox).where(self.outbox.c.position.in_(oldest.scalar_subquery())).returning(
+            self.outbox.c.position, self.outbox.c.event_id, self.outbox.c.exchange, self.outbox.c.routing_key,
+            self.outbox.c.body)
 
     def run_forever(self, stop: threading.Event) -> None:
         backoff = 0.1

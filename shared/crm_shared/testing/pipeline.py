@@ -12,7 +12,7 @@ import kombu
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from crm_shared.broker import Publisher
-from crm_shared.consumer import EventConsumer, Subscription, parking_queue, retry_queue
+from crm_shared.consumer import EventConsumer, Subscription, batch_handler, parking_queue, retry_queue
 from crm_shared.db import make_engine
 from crm_shared.events import exchange_for, new_event
 from crm_shared.messaging_tables import add_messaging_tables
@@ -51,12 +51,21 @@ class Pipeline:
 
     def consumer(self, handler=None, retry_delays_ms=(50, 50), batch_size=200,
                  delay_per_event: float = 0.0) -> EventConsumer:
-        def apply(session, event):
+        """Applies events in batches (one multi-row INSERT), or one by one when a `handler` is given."""
+        def apply_one(session, event):
             if delay_per_event:
                 time.sleep(delay_per_event)
             if handler:
                 handler(session, event)
             session.execute(insert(self.effects).values(event_id=event.id, seq=event.data["seq"]))
+
+        @batch_handler
+        def apply_batch(session, events):
+            if delay_per_event:
+                time.sleep(delay_per_event * len(events))
+            session.execute(insert(self.effects), [{"event_id": e.id, "seq": e.data["seq"]} for e in events])
+
+        apply = apply_one if handler else apply_batch
         consumer = EventConsumer(url=self.amqp_url, engine=self.consumer_engine,
                                  inbox=self.consumer_tables.inbox, queue=self.queue,
                                  subscriptions=[Subscription(exchange_for(self.service), ["#"])],

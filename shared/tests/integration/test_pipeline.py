@@ -119,3 +119,20 @@ def _wait_for_parked(pipeline, expected, timeout=15):
             return parked
         time.sleep(0.1)
     return list_parked(pipeline.amqp_url, pipeline.queue)
+
+
+def test_two_copies_of_an_event_in_one_batch_are_applied_once(pipeline):
+    from crm_shared.broker import Outgoing
+    pipeline.produce(1)
+    with pipeline.producer_engine.connect() as conn:
+        body = conn.execute(select(pipeline.producer_tables.outbox.c.body)).scalar_one()
+    event = CloudEvent.from_json(body)
+    consumer = pipeline.consumer()
+    copy = Outgoing(exchange_for(pipeline.service), event.type, body, event.id)
+    Publisher(pipeline.amqp_url).publish([copy, copy])
+    pipeline.produce(1, start=1)
+    with Running(consumer):
+        assert pipeline.wait_for_effects(1) >= 1
+        pipeline.relay().run_once()
+        assert pipeline.wait_for_effects(3, timeout=2) == 2
+    assert pipeline.effect_count() == 2 and pipeline.distinct_effect_count() == 2
