@@ -1,8 +1,12 @@
 """Settings read from the environment; one prefix per service so several can share a process."""
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
+
+DEVELOPMENT_SECRET = "dev-secret-change-me-0123456789abcdef"
+log = logging.getLogger(__name__)
 
 
 def _env(service: str, name: str, default: str | None = None) -> str | None:
@@ -39,7 +43,7 @@ class Settings:
             database_url=_env(service, "DATABASE_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/{db_name}"),
             amqp_url=_env(service, "AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
             jwt=JwtSettings(
-                secret=_env(service, "JWT_SECRET", None if jwks_url else "dev-secret-change-me-0123456789abcdef"),
+                secret=_env(service, "JWT_SECRET", None if jwks_url else DEVELOPMENT_SECRET),
                 issuer=_env(service, "JWT_ISSUER", "crm-local"),
                 audience=_env(service, "JWT_AUDIENCE", "crm"),
                 jwks_url=jwks_url,
@@ -49,4 +53,7 @@ class Settings:
             retry_delays_ms=tuple(int(x) for x in retry.split(",") if x.strip()),
         )
         values.update(overrides)
+        if values["jwt"].secret == DEVELOPMENT_SECRET:
+            # Anyone can mint tokens with a published secret: fine on a laptop, never in a deployment.
+            log.warning("JWT_SECRET is the public development default; set JWT_SECRET or JWT_JWKS_URL")
         return cls(**values)
