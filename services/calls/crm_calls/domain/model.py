@@ -59,8 +59,8 @@ def _first(items: Any, key: str) -> str | None:
 def replica_from_snapshot(data: Mapping[str, Any], *, deactivated: bool, event_time: str | None) -> CustomerReplica:
     """A party snapshot as published by the customers service, reduced to the replica's fields.
 
-    `deactivated` comes from the event type (party_deactivated); a snapshot that itself says
-    `"deactivated": true` is honoured too. A later, newer snapshot of another type reactivates the row.
+    A party is deactivated while its snapshot's lifecycle state is `inactive` (whatever event carried it:
+    an update of an inactive party must not bring it back), or when the event says so explicitly.
     """
     address = data.get("primary_address") if isinstance(data.get("primary_address"), Mapping) else {}
     return CustomerReplica(
@@ -76,7 +76,7 @@ def replica_from_snapshot(data: Mapping[str, Any], *, deactivated: bool, event_t
         email=_first(data.get("emails"), "address"),
         version=int(data["version"]),
         updated_at=parse_time(data.get("occurred_at"), event_time),
-        deactivated=deactivated or bool(data.get("deactivated", False)),
+        deactivated=deactivated or data.get("lifecycle_state") == "inactive" or bool(data.get("deactivated", False)),
     )
 
 

@@ -93,6 +93,13 @@ def test_deactivation_marks_the_row_and_a_late_older_update_does_not_undo_it(run
     assert (row.deactivated, row.lifecycle_state, row.version) == (True, "inactive", 3)
 
 
+def test_an_update_of_an_inactive_party_keeps_it_deactivated(runtime):
+    party_id = snapshot()["party_id"]
+    apply(runtime, party_event("deactivated", party_id=party_id, version=3, lifecycle_state="inactive"),
+          party_event("updated", party_id=party_id, version=4, lifecycle_state="inactive"))
+    assert replica(runtime, party_id).deactivated is True
+
+
 def test_a_newer_snapshot_after_deactivation_reactivates(runtime):
     party_id = snapshot()["party_id"]
     apply(runtime, party_event("deactivated", party_id=party_id, version=3),
