@@ -150,13 +150,10 @@ class Publisher:
 
 
 def _amqp_message(m: Outgoing) -> amqp.Message:
-    properties = dict(
-        content_type=m.content_type,
-        content_encoding="utf-8",
-        delivery_mode=2,
-        message_id=m.message_id,
-        application_headers=dict(m.headers),
-    )
+    # Only properties that carry something: py-amqp serialises each one per message, in Python.
+    properties = {"content_type": m.content_type, "delivery_mode": 2, "message_id": m.message_id}
+    if m.headers:
+        properties["application_headers"] = dict(m.headers)
     if m.correlation_id:
         properties["correlation_id"] = m.correlation_id
     if m.type:
