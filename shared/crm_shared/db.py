@@ -26,13 +26,18 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def dialect_insert(table: Table, dialect_name: str):
+    """The running dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite)."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(table)
+    if dialect_name == "sqlite":
+        return sqlite.insert(table)
+    raise ValueError(f"no ON CONFLICT support for the {dialect_name} dialect")
+
+
 def insert_ignoring_duplicates(table: Table, dialect_name: str):
     """INSERT ... ON CONFLICT DO NOTHING for the running dialect."""
-    if dialect_name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect_name == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(dialect_name)
+    return dialect_insert(table, dialect_name).on_conflict_do_nothing()
 
 
 def supports_skip_locked(engine_or_conn) -> bool:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from flask import Flask
+
 from crm_shared.config import Settings
 from crm_shared.consumer import EventConsumer
 from crm_shared.db import make_engine
@@ -16,18 +18,23 @@ from crm_shared.web.app import create_service_app
 def standard_runtime(settings: Settings, package: str, *, title: str, messaging: MessagingTables,
                      blueprints: Callable[[], Iterable] = tuple,
                      build_consumer: Callable[[ServiceRuntime], EventConsumer | None] | None = None,
-                     extensions: Callable[[ServiceRuntime], dict] | None = None) -> ServiceRuntime:
+                     extensions: Callable[[ServiceRuntime], dict] | None = None,
+                     configure_app: Callable[[Flask], None] | None = None) -> ServiceRuntime:
     """Engine, migrations (`<package>:migrations`), app factory with database and broker readiness checks,
-    and the idempotency table the `@idempotent` decorator needs. Callables receive the finished runtime."""
+    the idempotency table the `@idempotent` decorator needs, and `configure_app` for what is the
+    service's own (its error handlers, say). Callables receive the finished runtime."""
     engine = make_engine(settings.database_url)
 
     def create_app():
-        return create_service_app(
+        app = create_service_app(
             settings, title=title, blueprints=blueprints(),
             readiness_checks={"database": database_check(engine), "broker": broker_check(settings.amqp_url)},
             extensions={"engine": engine, "idempotency": messaging.idempotency, "runtime": runtime,
                         **(extensions(runtime) if extensions else {})},
         )
+        if configure_app is not None:
+            configure_app(app)
+        return app
 
     runtime = ServiceRuntime(
         settings=settings, engine=engine, messaging=messaging,

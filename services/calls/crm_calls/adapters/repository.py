@@ -5,19 +5,12 @@ from collections.abc import Iterable
 from dataclasses import asdict
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from crm_shared.db import dialect_insert
 
 from crm_calls.adapters.orm import contact_link_replica, customer_replica
 from crm_calls.domain.model import ContactLink, CustomerReplica
-
-
-def _insert(table, dialect_name: str):
-    if dialect_name == "postgresql":
-        return postgresql.insert(table)
-    if dialect_name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(dialect_name)
 
 
 class CustomerReplicaRepository:
@@ -29,20 +22,20 @@ class CustomerReplicaRepository:
     def upsert_if_newer(self, replica: CustomerReplica) -> None:
         """Insert the row, or overwrite it only when the stored version is older (late or repeated events lose)."""
         table = customer_replica
-        statement = _insert(table, self.dialect).values(**asdict(replica))
+        statement = dialect_insert(table, self.dialect).values(**asdict(replica))
         changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name != "party_id"}
         self.session.execute(statement.on_conflict_do_update(
             index_elements=[table.c.party_id], set_=changed, where=table.c.version < statement.excluded.version))
 
     def add_link(self, link: ContactLink) -> None:
         """A link seen before (even one already unlinked, when events came out of order) is left as it is."""
-        statement = _insert(contact_link_replica, self.dialect).values(**asdict(link), unlinked=False)
+        statement = dialect_insert(contact_link_replica, self.dialect).values(**asdict(link), unlinked=False)
         self.session.execute(statement.on_conflict_do_nothing(index_elements=[contact_link_replica.c.link_id]))
 
     def mark_unlinked(self, link: ContactLink) -> None:
         """Keeps a tombstone, so a link event arriving after its unlink cannot bring the link back."""
         table = contact_link_replica
-        statement = _insert(table, self.dialect).values(**asdict(link), unlinked=True)
+        statement = dialect_insert(table, self.dialect).values(**asdict(link), unlinked=True)
         self.session.execute(statement.on_conflict_do_update(
             index_elements=[table.c.link_id], set_={"unlinked": True, "updated_at": statement.excluded.updated_at}))
 
