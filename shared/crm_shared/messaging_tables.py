@@ -6,8 +6,9 @@ Alembic migration (see `migration_ops`), so the tables live beside the state the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, delete, func
 from sqlalchemy.types import LargeBinary
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -53,6 +54,21 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     return MessagingTables(outbox=outbox, inbox=inbox, idempotency=idempotency)
+
+
+INBOX_RETENTION = timedelta(days=30)
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+
+
+def purge_expired_messaging_rows(engine, messaging: MessagingTables, now: datetime | None = None) -> dict[str, int]:
+    """Housekeeping every service schedules: inbox rows after 30 days (a redelivery that late is not
+    expected), idempotency keys after 24 hours (clients retry within minutes). Running it twice is harmless."""
+    now = now or datetime.now(UTC)
+    with engine.begin() as conn:
+        inbox = conn.execute(delete(messaging.inbox).where(messaging.inbox.c.handled_at < now - INBOX_RETENTION))
+        keys = conn.execute(delete(messaging.idempotency).where(
+            messaging.idempotency.c.created_at < now - IDEMPOTENCY_RETENTION))
+    return {"inbox": inbox.rowcount, "idempotency_keys": keys.rowcount}
 
 
 def create_messaging_tables(op) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from calls_factories import event, link_data, party_event, snapshot
 from crm_shared.config import Settings
+from crm_shared.messaging_tables import purge_expired_messaging_rows
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,6 @@ from crm_calls.adapters.orm import contact_link_replica, customer_replica, messa
 from crm_calls.bootstrap import build_runtime
 from crm_calls.domain import events
 from crm_calls.domain.model import replica_from_snapshot
-from crm_calls.service_layer import housekeeping
 from crm_calls.service_layer.handlers import HANDLERS
 
 
@@ -138,7 +138,7 @@ def test_inbox_purge_removes_only_old_rows_and_can_run_twice(runtime):
             {"consumer": "q", "event_id": "old", "event_type": "t", "handled_at": now - timedelta(days=31)},
             {"consumer": "q", "event_id": "new", "event_type": "t", "handled_at": now - timedelta(days=29)},
         ])
-    assert housekeeping.purge_inbox(runtime.engine, messaging.inbox) == 1
-    assert housekeeping.purge_inbox(runtime.engine, messaging.inbox) == 0
+    assert purge_expired_messaging_rows(runtime.engine, messaging)["inbox"] == 1
+    assert purge_expired_messaging_rows(runtime.engine, messaging)["inbox"] == 0
     with runtime.engine.connect() as conn:
         assert [r.event_id for r in conn.execute(select(messaging.inbox))] == ["new"]

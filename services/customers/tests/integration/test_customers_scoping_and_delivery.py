@@ -4,7 +4,7 @@ import json
 from customers_http import assert_problem
 from sqlalchemy import text
 
-from crm_customers.entrypoints.tasks import purge_expired
+from crm_shared.messaging_tables import purge_expired_messaging_rows as purge_expired
 
 
 def test_a_retail_user_sees_and_changes_only_retail_parties(client, auth, create):
