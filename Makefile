@@ -15,6 +15,7 @@ infra:            ## install/start PostgreSQL, RabbitMQ, nginx from Debian packa
 local: install    ## every service as separate processes on PostgreSQL and RabbitMQ, nginx on :8080
 	.venv/bin/python deploy/local/run.py
 
-bench: install
+bench: install infra  ## needs wrk (Debian package) for the read benchmark
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	.venv/bin/python bench/pipeline.py
 	.venv/bin/python bench/read_api.py
