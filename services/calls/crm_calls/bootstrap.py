@@ -15,6 +15,7 @@ SERVICE = "calls"
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     from crm_calls.entrypoints import api
     from crm_calls.entrypoints.consumer import build_consumer
+    from crm_calls.entrypoints.problems import register_problem_handlers
 
     settings = settings or Settings.from_env(SERVICE)
 
@@ -23,4 +24,5 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         return {"uow": lambda: CallsUnitOfWork(sessions, messaging.outbox, SERVICE)}
 
     return standard_runtime(settings, "crm_calls", title="CRM calls", messaging=messaging,
-                            blueprints=api.blueprints, build_consumer=build_consumer, extensions=extensions)
+                            blueprints=api.blueprints, build_consumer=build_consumer, extensions=extensions,
+                            configure_app=register_problem_handlers)

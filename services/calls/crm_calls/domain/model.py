@@ -22,6 +22,7 @@ class CustomerReplica:
     city: str | None
     phone: str | None
     email: str | None
+    segment: str
     version: int
     updated_at: datetime
     deactivated: bool
@@ -56,6 +57,12 @@ def _first(items: Any, key: str) -> str | None:
     return None
 
 
+def _segment(attributes: Any) -> str:
+    """The customers service's `segment` attribute picks the contact policy; without it, the default one."""
+    value = attributes.get("segment") if isinstance(attributes, Mapping) else None
+    return str(value) if value else "default"
+
+
 def replica_from_snapshot(data: Mapping[str, Any], *, deactivated: bool, event_time: str | None) -> CustomerReplica:
     """A party snapshot as published by the customers service, reduced to the replica's fields.
 
@@ -74,6 +81,7 @@ def replica_from_snapshot(data: Mapping[str, Any], *, deactivated: bool, event_t
         city=address.get("city"),
         phone=_first(data.get("phones"), "number"),
         email=_first(data.get("emails"), "address"),
+        segment=_segment(data.get("attributes")),
         version=int(data["version"]),
         updated_at=parse_time(data.get("occurred_at"), event_time),
         deactivated=deactivated or data.get("lifecycle_state") == "inactive" or bool(data.get("deactivated", False)),

@@ -1,0 +1,158 @@
+"""Reading and writing the planning state: rules, staff, territories, bookings, calls and decisions.
+
+Writes that many calls share (bulk planning) are set-based; locks are taken in one order everywhere
+(parties, then agents, each sorted) so concurrent planners wait for each other instead of deadlocking.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from datetime import date
+from typing import Any
+
+from crm_shared.db import dialect_insert
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from crm_calls.adapters import orm
+from crm_calls.domain.calls import COMPLETED, OPEN_STATUSES, Call
+from crm_calls.domain.policy import ContactPolicy, DayWindow, PlanningRules
+from crm_calls.domain.resources import Absence, Agent, parse_working_hours
+from crm_calls.domain.territories import Territory, TerritoryMap
+
+CALL_COLUMNS = [f.name for f in fields(Call) if f.name != "window"]
+
+
+class PlanningRepository:
+    def __init__(self, session: Session):
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    # -- configuration -------------------------------------------------------------------------------
+    def rules(self) -> PlanningRules:
+        row = self.session.execute(select(orm.planning_rules).where(orm.planning_rules.c.rules_id == 1)).one()
+        return PlanningRules(gap_days=row.gap_days, max_attempts=row.max_attempts, horizon_days=row.horizon_days)
+
+    def policies(self) -> dict[str, ContactPolicy]:
+        rows = self.session.execute(select(orm.contact_policies))
+        return {r.segment: ContactPolicy(r.segment, r.min_contacts, r.min_spacing_days, r.version) for r in rows}
+
+    def agents(self, agent_ids: Iterable[str] | None = None) -> dict[str, Agent]:
+        query = select(orm.agents)
+        absences = select(orm.agent_absences)
+        if agent_ids is not None:
+            ids = sorted(set(agent_ids))
+            query = query.where(orm.agents.c.agent_id.in_(ids))
+            absences = absences.where(orm.agent_absences.c.agent_id.in_(ids))
+        by_agent: dict[str, list[Absence]] = defaultdict(list)
+        for row in self.session.execute(absences):
+            by_agent[row.agent_id].append(Absence(row.absence_id, row.agent_id, row.kind, row.first_day,
+                                                  row.last_day, row.note))
+        return {row.agent_id: agent_from_row(row, by_agent[row.agent_id]) for row in self.session.execute(query)}
+
+    def territories(self) -> TerritoryMap:
+        return TerritoryMap(territory_from_row(row) for row in self.session.execute(select(orm.territories)))
+
+    # -- locks ---------------------------------------------------------------------------------------
+    def lock_parties(self, party_ids: Iterable[str]) -> dict[str, Any]:
+        """The replica rows of these parties, locked: every change to a party's calls holds its row."""
+        table = orm.customer_replica
+        query = select(table).where(table.c.party_id.in_(sorted(set(party_ids)))).order_by(table.c.party_id)
+        return {row.party_id: row for row in self.session.execute(query.with_for_update())}
+
+    def lock_agents(self, agent_ids: Iterable[str]) -> None:
+        """Serialises bookings per agent, so two planners never both take an agent's last free slot."""
+        table = orm.agents
+        query = select(table.c.agent_id).where(table.c.agent_id.in_(sorted(set(agent_ids))))
+        self.session.execute(query.order_by(table.c.agent_id).with_for_update()).all()
+
+    # -- bookings ------------------------------------------------------------------------------------
+    def loads(self, agent_ids: Iterable[str], first: date, last: date) -> dict[tuple[str, date], int]:
+        table = orm.agent_day_loads
+        query = select(table).where(table.c.agent_id.in_(sorted(set(agent_ids))), table.c.day.between(first, last))
+        return {(row.agent_id, row.day): row.booked for row in self.session.execute(query)}
+
+    def save_loads(self, changes: Mapping[tuple[str, date], int]) -> None:
+        table = orm.agent_day_loads
+        rows = [{"agent_id": a, "day": d, "booked": n} for (a, d), n in sorted(changes.items()) if n]
+        if not rows:
+            return
+        statement = dialect_insert(table, self.dialect)
+        self.session.execute(statement.on_conflict_do_update(
+            index_elements=[table.c.agent_id, table.c.day],
+            set_={"booked": table.c.booked + statement.excluded.booked}), rows)
+
+    # -- calls ---------------------------------------------------------------------------------------
+    def contacts_of(self, party_ids: Iterable[str], since: date) -> dict[str, list[Call]]:
+        """Open calls and contacts made since `since`, per party: what cycles and interference look at."""
+        table = orm.calls
+        query = select(table).where(table.c.party_id.in_(sorted(set(party_ids))), or_(
+            table.c.status.in_(OPEN_STATUSES), and_(table.c.status == COMPLETED, table.c.completed_on >= since)))
+        found: dict[str, list[Call]] = defaultdict(list)
+        for row in self.session.execute(query):
+            found[row.party_id].append(call_from_row(row))
+        return found
+
+    def get_call(self, call_id: str, *, lock: bool = False) -> Call | None:
+        query = select(orm.calls).where(orm.calls.c.call_id == call_id)
+        row = self.session.execute(query.with_for_update() if lock else query).first()
+        return call_from_row(row) if row else None
+
+    def call_by_request(self, request_id: str) -> Call | None:
+        row = self.session.execute(select(orm.calls).where(orm.calls.c.request_id == request_id)).first()
+        return call_from_row(row) if row else None
+
+    def open_calls(self, *, agent_id: str | None = None, territory_id: str | None = None,
+                   first: date | None = None, last: date | None = None) -> list[Call]:
+        table = orm.calls
+        query = select(table).where(table.c.status.in_(OPEN_STATUSES))
+        if agent_id is not None:
+            query = query.where(table.c.agent_id == agent_id)
+        if territory_id is not None:
+            query = query.where(table.c.territory_id == territory_id)
+        if first is not None and last is not None:
+            query = query.where(table.c.due_on.between(first, last))
+        return [call_from_row(row) for row in self.session.execute(query.order_by(table.c.call_id))]
+
+    def add_calls(self, calls: list[Call]) -> None:
+        if calls:
+            self.session.execute(orm.calls.insert(), [call_to_row(c) for c in calls])
+
+    def save_call(self, call: Call) -> None:
+        row = call_to_row(call)
+        self.session.execute(update(orm.calls).where(orm.calls.c.call_id == call.call_id).values(**row))
+
+    def add_decisions(self, decisions: list[dict]) -> None:
+        if decisions:
+            self.session.execute(orm.interference_decisions.insert(), decisions)
+
+    def last_contacts(self, party_ids: Iterable[str]) -> dict[str, date]:
+        table = orm.calls
+        query = select(table.c.party_id, func.max(table.c.completed_on)).where(
+            table.c.party_id.in_(sorted(set(party_ids))), table.c.status == COMPLETED).group_by(table.c.party_id)
+        return {party_id: day for party_id, day in self.session.execute(query) if day is not None}
+
+
+def agent_from_row(row, absences: list[Absence]) -> Agent:
+    return Agent(agent_id=row.agent_id, name=row.name, role=row.role, daily_capacity=row.daily_capacity,
+                 working_hours=parse_working_hours(row.working_hours), user_subject=row.user_subject,
+                 active=row.active, version=row.version, absences=absences)
+
+
+def territory_from_row(row) -> Territory:
+    return Territory(territory_id=row.territory_id, name=row.name, agent_id=row.agent_id,
+                     postal_ranges=[tuple(r) for r in row.postal_ranges], regions=list(row.regions),
+                     line_of_business=row.line_of_business, substitute_agent_id=row.substitute_agent_id,
+                     version=row.version)
+
+
+def call_from_row(row) -> Call:
+    values = {name: getattr(row, name) for name in CALL_COLUMNS}
+    return Call(window=DayWindow(row.window_start, row.window_end), **values)
+
+
+def call_to_row(call: Call) -> dict[str, Any]:
+    row = {name: getattr(call, name) for name in CALL_COLUMNS}
+    row["window_start"], row["window_end"] = call.window.start, call.window.end
+    return row

@@ -1,0 +1,58 @@
+"""Territories map a customer to the responsible agent by postal code range or region, and line of business."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from crm_calls.domain.errors import InvalidInput
+
+
+def normalise_postal_code(value: str | None) -> str:
+    return "".join((value or "").split()).upper()
+
+
+@dataclass
+class Territory:
+    territory_id: str
+    name: str
+    agent_id: str
+    postal_ranges: list[tuple[str, str]] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    line_of_business: str | None = None
+    substitute_agent_id: str | None = None
+    version: int = 1
+
+    def __post_init__(self):
+        self.postal_ranges = [(normalise_postal_code(a), normalise_postal_code(b)) for a, b in self.postal_ranges]
+        self.regions = [r.strip().casefold() for r in self.regions if r.strip()]
+        if not self.postal_ranges and not self.regions:
+            raise InvalidInput("a territory needs at least one postal code range or region", "postal_ranges")
+        for low, high in self.postal_ranges:
+            if not low or high < low or len(low) != len(high):
+                raise InvalidInput(f"postal code range {low}-{high} is empty or mixes code lengths",
+                                   "postal_ranges")
+        if self.substitute_agent_id == self.agent_id:
+            raise InvalidInput("the substitute must be another agent", "substitute_agent_id")
+
+    def matches(self, postal_code: str | None, city: str | None, line_of_business: str) -> bool:
+        if self.line_of_business is not None and self.line_of_business != line_of_business:
+            return False
+        code = normalise_postal_code(postal_code)
+        if code and any(len(code) == len(low) and low <= code <= high for low, high in self.postal_ranges):
+            return True
+        return bool(city) and city.strip().casefold() in self.regions
+
+    def agents(self) -> tuple[str, ...]:
+        """The responsible agent first, then the named substitute."""
+        return (self.agent_id,) + ((self.substitute_agent_id,) if self.substitute_agent_id else ())
+
+
+class TerritoryMap:
+    """A territory for one line of business wins over one for all lines; the first match wins otherwise."""
+
+    def __init__(self, territories: Iterable[Territory]):
+        ordered = sorted(territories, key=lambda t: (t.line_of_business is None, t.name))
+        self.territories = ordered
+
+    def territory_for(self, postal_code: str | None, city: str | None, line_of_business: str) -> Territory | None:
+        return next((t for t in self.territories if t.matches(postal_code, city, line_of_business)), None)

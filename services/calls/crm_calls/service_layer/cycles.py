@@ -1,0 +1,84 @@
+"""Call cycles: keep every active customer's maintenance contacts planned to the horizon.
+
+`sync_party` runs whenever the customers service tells us about a party; `roll_forward` runs daily (Celery
+beat) over every customer in chunks, re-placing missed and overflowing calls and filling the gaps.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from crm_calls.domain.calls import OVERFLOW, SCHEDULED, Call
+from crm_calls.domain.policy import DayWindow, next_gap
+from crm_calls.domain.scheduling import gap_blocker
+from crm_calls.service_layer.planner import Planner, party_key
+
+MISSED_REPLAN_DAYS = 14
+
+
+def is_cycle_customer(party) -> bool:
+    return party.lifecycle_state == "customer" and not party.deactivated
+
+
+def sync_party(planner: Planner, party, calls: list[Call]) -> None:
+    """Brings one party's open calls in line with what we now know about the party."""
+    open_calls = [c for c in calls if c.is_open]
+    if party.deactivated:
+        for call in open_calls:
+            planner.cancel(call, "the customer was deactivated")
+        return
+    if not is_cycle_customer(party):
+        for call in (c for c in open_calls if c.call_type == "maintenance"):
+            planner.cancel(call, f"the party is no longer a customer ({party.lifecycle_state})")
+        return
+    follow_territory(planner, party, open_calls)
+    plan_cycle(planner, party, calls)
+
+
+def follow_territory(planner: Planner, party, open_calls: Iterable[Call]) -> None:
+    """A customer who moved (or whose line changed) takes their open calls to the new territory's agents."""
+    territory = planner.territory_for(party)
+    territory_id = territory.territory_id if territory else None
+    for call in open_calls:
+        if call.territory_id == territory_id:
+            continue
+        call.territory_id = territory_id
+        agents = territory.agents() if territory else ()
+        window = call.window.clipped(planner.today) or _soon(planner.today)
+        planner.move(call, planner.book.place(agents, window, key=party_key(party.party_id)),
+                     "the customer now belongs to another territory")
+
+
+def plan_cycle(planner: Planner, party, calls: list[Call]) -> list[Call]:
+    """Re-places missed and overflowing calls, then plans a maintenance call for every gap to the horizon."""
+    policy = planner.policy_for(party.segment)
+    territory = planner.territory_for(party)
+    agents = territory.agents() if territory else ()
+    key = party_key(party.party_id)
+    for call in calls:
+        if call.is_open and (call.status == OVERFLOW or call.due_on < planner.today):
+            others = [c.day for c in planner.contacts(calls, exclude=call.call_id)]
+            window = call.window.clipped(planner.today) or _soon(planner.today)
+            placement = planner.book.place(agents, window, key=key,
+                                           blocked=gap_blocker(others, planner.rules.gap_days))
+            if placement is not None or call.status != OVERFLOW:
+                planner.move(call, placement, "missed or waiting for capacity: placed again")
+    made = [c.completed_on for c in calls if c.status == "completed" and c.completed_on]
+    last_contact = max(made) if made else None
+    planned = [c.due_on if c.status == SCHEDULED else c.window.end for c in calls if c.is_open]
+    new: list[Call] = []
+    for salt in range(1, policy.min_contacts * 3 + 3):  # bounded: each pass moves the chain on by a call
+        window = next_gap(policy, last_contact, planned, planner.today, planner.horizon_end)
+        if window is None:
+            break
+        busy = [c.day for c in planner.contacts(calls + new)]
+        placement = planner.book.place(agents, window, key=party_key(party.party_id, salt),
+                                       blocked=gap_blocker(busy, planner.rules.gap_days))
+        call = planner.new_call(party, "maintenance", window, territory, placement, priority=1)
+        new.append(call)
+        planned.append(placement.day if placement else window.end)
+    return new
+
+
+def _soon(today: date) -> DayWindow:
+    return DayWindow(today + timedelta(days=1), today + timedelta(days=MISSED_REPLAN_DAYS))
