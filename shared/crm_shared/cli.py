@@ -28,7 +28,7 @@ def parked_main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description="List or replay a consumer's parked (dead-lettered) messages.")
     parser.add_argument("action", choices=["list", "replay"])
-    parser.add_argument("--queue", required=True, help="the consumer's queue, e.g. calls.customer-events")
+    parser.add_argument("--queue", required=True, help="the consumer's queue, e.g. calls.incoming-events")
     parser.add_argument("--id", action="append", dest="ids", help="replay only these message ids")
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--amqp-url", default=None)

@@ -134,6 +134,50 @@ class PlanningRepository:
         return {party_id: day for party_id, day in self.session.execute(query) if day is not None}
 
 
+    def party_ids_after(self, after: str, limit: int) -> list[str]:
+        """Parties whose calls the daily job looks after: customers, and anyone with open calls."""
+        table = orm.customer_replica
+        with_open_calls = select(orm.calls.c.party_id).where(orm.calls.c.status.in_(OPEN_STATUSES))
+        query = select(table.c.party_id).where(table.c.party_id > after).where(or_(
+            and_(table.c.lifecycle_state == "customer", table.c.deactivated.is_(False)),
+            table.c.party_id.in_(with_open_calls)))
+        return list(self.session.scalars(query.order_by(table.c.party_id).limit(limit)))
+
+    # -- reads for the API -------------------------------------------------------------------------------
+    def list_calls(self, *, limit: int, after: str | None, lines_of_business: Iterable[str] | None,
+                   **filters: Any) -> list[Call]:
+        """Ordered by call_id; `filters` are column equalities plus due_from/due_to; None means any."""
+        table = orm.calls
+        query = select(table).order_by(table.c.call_id).limit(limit)
+        if after is not None:
+            query = query.where(table.c.call_id > after)
+        if lines_of_business is not None:
+            query = query.where(table.c.line_of_business.in_(sorted(lines_of_business)))
+        due_from, due_to = filters.pop("due_from", None), filters.pop("due_to", None)
+        if due_from is not None:
+            query = query.where(table.c.due_on >= due_from)
+        if due_to is not None:
+            query = query.where(table.c.due_on <= due_to)
+        for name, value in filters.items():
+            if value is not None:
+                query = query.where(table.c[name] == value)
+        return [call_from_row(row) for row in self.session.execute(query)]
+
+    def list_decisions(self, *, limit: int, after: str | None, lines_of_business: Iterable[str] | None = None,
+                       **filters: Any) -> list:
+        """`lines_of_business=None` means all, including decisions about parties never replicated."""
+        table, parties = orm.interference_decisions, orm.customer_replica
+        query = select(table).order_by(table.c.decision_id).limit(limit)
+        if after is not None:
+            query = query.where(table.c.decision_id > after)
+        if lines_of_business is not None:
+            query = query.join(parties, parties.c.party_id == table.c.party_id).where(
+                parties.c.line_of_business.in_(sorted(lines_of_business)))
+        for name, value in filters.items():
+            if value is not None:
+                query = query.where(table.c[name] == value)
+        return list(self.session.execute(query))
+
 def agent_from_row(row, absences: list[Absence]) -> Agent:
     return Agent(agent_id=row.agent_id, name=row.name, role=row.role, daily_capacity=row.daily_capacity,
                  working_hours=parse_working_hours(row.working_hours), user_subject=row.user_subject,
@@ -156,3 +200,4 @@ def call_to_row(call: Call) -> dict[str, Any]:
     row = {name: getattr(call, name) for name in CALL_COLUMNS}
     row["window_start"], row["window_end"] = call.window.start, call.window.end
     return row
+

@@ -86,4 +86,6 @@ class CustomerItem(MethodView):
 
 
 def blueprints() -> list:
-    return [customers]
+    from crm_calls.entrypoints import calls_api
+
+    return [customers, *calls_api.blueprints()]

@@ -1,14 +1,19 @@
-"""The consumer of the customers service's events, feeding the party replica."""
+"""The consumer of other services' events: customers' parties feed the replica and the call cycles,
+campaigns' call requests become campaign calls."""
 from __future__ import annotations
 
 from crm_shared.consumer import EventConsumer, Subscription
 from crm_shared.events import exchange_for
 from crm_shared.runtime import ServiceRuntime
 
+from crm_calls.domain import events
 from crm_calls.service_layer.handlers import HANDLERS
 
-QUEUE = "calls.customer-events"
-SUBSCRIPTIONS = (Subscription(exchange=exchange_for("customers"), routing_keys=tuple(HANDLERS)),)
+QUEUE = "calls.incoming-events"
+CUSTOMER_EVENTS = tuple(t for t in HANDLERS if t.startswith("crm.customers."))
+CAMPAIGN_EVENTS = (events.CAMPAIGN_CALL_REQUESTED, events.CAMPAIGN_CALL_WITHDRAWN)
+SUBSCRIPTIONS = (Subscription(exchange=exchange_for("customers"), routing_keys=CUSTOMER_EVENTS),
+                 Subscription(exchange=exchange_for("campaigns"), routing_keys=CAMPAIGN_EVENTS))
 
 
 def build_consumer(runtime: ServiceRuntime, queue: str = QUEUE, **options) -> EventConsumer:

@@ -75,9 +75,11 @@ class Planner:
         self.emit(events.CALL_SCHEDULED if placement else events.CALL_OVERFLOWED, call)
         return call
 
-    def move(self, call: Call, placement: Placement | None, reason: str) -> None:
+    def move(self, call: Call, placement: Placement | None, reason: str, *, keep_booking: bool = False) -> None:
+        """`keep_booking` when the old day's capacity was really used (an attempt was made that day)."""
         previous_agent, previous_day = call.agent_id, call.due_on
-        self.book.release(call.agent_id, call.due_on)
+        if not keep_booking:
+            self.book.release(call.agent_id, call.due_on)
         call.place(placement)
         self.changed(call)
         self.emit(events.CALL_RESCHEDULED if placement else events.CALL_OVERFLOWED, call, reason=reason,

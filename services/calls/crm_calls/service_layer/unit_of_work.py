@@ -1,5 +1,9 @@
+from crm_shared.events import CloudEvent
+from crm_shared.outbox import write_events
 from crm_shared.uow import SqlAlchemyUnitOfWork
+from sqlalchemy.orm import Session
 
+from crm_calls.adapters.orm import messaging
 from crm_calls.adapters.planning_repository import PlanningRepository
 from crm_calls.adapters.repository import CustomerReplicaRepository
 
@@ -8,3 +12,26 @@ class CallsUnitOfWork(SqlAlchemyUnitOfWork):
     def _start(self) -> None:
         self.customers = CustomerReplicaRepository(self.session)
         self.planning = PlanningRepository(self.session)
+
+
+class ConsumerUnitOfWork:
+    """The same interface inside a consumer's transaction: `commit` writes the events to the outbox and leaves
+    the commit to the consumer, which commits them with the inbox record and the handler's effects."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.customers = CustomerReplicaRepository(session)
+        self.planning = PlanningRepository(session)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def publish(self, *events: CloudEvent) -> None:
+        self.session.flush()
+        write_events(self.session.connection(), messaging.outbox, "calls", events)
+
+    def commit(self) -> None:
+        self.session.flush()

@@ -40,7 +40,7 @@ def runtime(fresh_database, amqp_url):
 
 @pytest.fixture
 def consumer(runtime, amqp_url, unique_name):
-    queue = unique_name("calls-test.customer-events")
+    queue = unique_name("calls-test.incoming-events")
     consumer = build_consumer(runtime, queue=queue)
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run_forever, args=(stop,), daemon=True)

@@ -1,0 +1,100 @@
+"""Use cases on calls: requests from other services, withdrawals, syncing parties, the daily roll-forward.
+
+Each use case locks the parties it touches (sorted) before the Planner locks the agents (sorted), the one
+lock order every writer follows.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+
+from crm_calls.domain.commands import RequestCall
+from crm_calls.domain.errors import NotFound
+from crm_calls.service_layer.cycles import sync_party
+from crm_calls.service_layer.planner import Planner, commit_planner
+from crm_calls.service_layer.requests import RequestResult, request_call, withdraw_request
+
+CONTACT_MEMORY_DAYS = 366
+
+
+class PartyNotReplicated(Exception):
+    """A request names a party this service has not heard of yet: retried, since its event may still come."""
+
+
+def request_calls(uow, cmds: list[RequestCall], *, wait_for_parties: bool = False) -> list[RequestResult]:
+    with uow:
+        parties = uow.planning.lock_parties(c.party_id for c in cmds)
+        missing = [c.party_id for c in cmds if c.party_id not in parties]
+        if missing and wait_for_parties:
+            raise PartyNotReplicated(f"parties not replicated yet: {', '.join(sorted(set(missing))[:5])}")
+        planner, contacts = _planner_for(uow, parties)
+        results = [request_call(planner, parties.get(c.party_id), contacts.setdefault(c.party_id, []), c)
+                   for c in cmds]
+        commit_planner(uow, planner)
+    return results
+
+
+def withdraw_requests(uow, request_ids: Iterable[str], reason: str) -> int:
+    with uow:
+        calls = [c for c in (uow.planning.call_by_request(r) for r in request_ids) if c is not None]
+        parties = uow.planning.lock_parties(c.party_id for c in calls)
+        planner, _ = _planner_for(uow, parties)
+        withdrawn = sum(withdraw_request(planner, uow.planning.get_call(c.call_id, lock=True), reason)
+                        for c in calls)
+        commit_planner(uow, planner)
+    return withdrawn
+
+
+def sync_parties(uow, party_ids: Iterable[str], today: date | None = None) -> None:
+    """After the replica changed: cancel, move or plan the parties' calls to match."""
+    with uow:
+        parties = uow.planning.lock_parties(party_ids)
+        if not parties:
+            return
+        planner, contacts = _planner_for(uow, parties, today)
+        for party_id, party in parties.items():
+            sync_party(planner, party, contacts.setdefault(party_id, []))
+        commit_planner(uow, planner)
+
+
+def roll_forward(uow_factory: Callable[[], object], today: date | None = None, chunk_size: int = 2000,
+                 progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """The daily job: every party's calls brought up to date, one chunk of parties per transaction."""
+    totals = {"parties": 0, "calls_planned": 0, "calls_moved": 0, "overflow": 0}
+    after = ""
+    while True:
+        uow = uow_factory()
+        with uow:
+            party_ids = uow.planning.party_ids_after(after, chunk_size)
+            if not party_ids:
+                return totals
+            parties = uow.planning.lock_parties(party_ids)
+            planner = Planner(uow.planning, today=today)
+            contacts = uow.planning.contacts_of(parties, planner.today - timedelta(days=CONTACT_MEMORY_DAYS))
+            for party_id, party in parties.items():
+                sync_party(planner, party, contacts.setdefault(party_id, []))
+            _count(totals, planner, len(parties))
+            commit_planner(uow, planner)
+        after = party_ids[-1]
+        if progress:
+            progress(totals["parties"])
+
+
+def _planner_for(uow, parties: dict, today: date | None = None):
+    since = (today or date.today()) - timedelta(days=CONTACT_MEMORY_DAYS)
+    contacts = uow.planning.contacts_of(parties, since)
+    return Planner.for_parties(uow.planning, parties.values(), contacts, today=today), contacts
+
+
+def _count(totals: dict[str, int], planner: Planner, parties: int) -> None:
+    totals["parties"] += parties
+    totals["calls_planned"] += len(planner.new_calls)
+    totals["calls_moved"] += len(planner.changed_calls)
+    totals["overflow"] += sum(1 for c in [*planner.new_calls, *planner.changed_calls.values()]
+                              if c.status == "overflow")
+
+
+def require_party(parties: dict, party_id: str):
+    if party_id not in parties:
+        raise NotFound(f"party {party_id} is not known to the calls service")
+    return parties[party_id]
