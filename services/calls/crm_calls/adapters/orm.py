@@ -117,6 +117,7 @@ territories = Table(
     Column("regions", JsonDocument, nullable=False),
     Column("agent_id", String(36), nullable=False),
     Column("substitute_agent_id", String(36), nullable=True),
+    Column("member_agent_ids", JsonDocument, nullable=False),
     Column("version", Integer, nullable=False),
 )
 

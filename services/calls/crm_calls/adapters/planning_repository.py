@@ -22,6 +22,7 @@ from crm_calls.domain.resources import Absence, Agent, parse_working_hours
 from crm_calls.domain.territories import Territory, TerritoryMap
 
 CALL_COLUMNS = [f.name for f in fields(Call) if f.name != "window"]
+COPY_THRESHOLD = 200
 
 
 class PlanningRepository:
@@ -94,6 +95,22 @@ class PlanningRepository:
             found[row.party_id].append(call_from_row(row))
         return found
 
+    def contacts_in_range(self, first: str, last: str, since: date) -> dict[str, list[Call]]:
+        """`contacts_of` for a chunk of parties ordered by id: two index range scans, not a long IN list."""
+        table = orm.calls
+        in_range = table.c.party_id.between(first, last)
+        open_calls = select(table).where(in_range, table.c.status.in_(OPEN_STATUSES))
+        made = select(table).where(in_range, table.c.status == COMPLETED, table.c.completed_on >= since)
+        found: dict[str, list[Call]] = defaultdict(list)
+        for row in self.session.execute(open_calls.union_all(made)):
+            found[row.party_id].append(call_from_row(row))
+        return found
+
+    def lock_party_range(self, first: str, last: str) -> dict[str, Any]:
+        table = orm.customer_replica
+        query = select(table).where(table.c.party_id.between(first, last)).order_by(table.c.party_id)
+        return {row.party_id: row for row in self.session.execute(query.with_for_update())}
+
     def get_call(self, call_id: str, *, lock: bool = False) -> Call | None:
         query = select(orm.calls).where(orm.calls.c.call_id == call_id)
         row = self.session.execute(query.with_for_update() if lock else query).first()
@@ -116,8 +133,23 @@ class PlanningRepository:
         return [call_from_row(row) for row in self.session.execute(query.order_by(table.c.call_id))]
 
     def add_calls(self, calls: list[Call]) -> None:
-        if calls:
+        if len(calls) >= COPY_THRESHOLD and self.dialect == "postgresql":
+            self._copy_calls(calls)
+        elif calls:
             self.session.execute(orm.calls.insert(), [call_to_row(c) for c in calls])
+
+    def _copy_calls(self, calls: list[Call]) -> None:
+        """COPY for the daily job's thousands of new calls: several times faster than INSERT batches."""
+        from psycopg.types.json import Jsonb
+
+        columns = [c.name for c in orm.calls.columns]
+        raw = self.session.connection().connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY calls ({', '.join(columns)}) FROM STDIN") as copy:
+            for call in calls:
+                row = call_to_row(call)
+                if row["outcome_details"] is not None:
+                    row["outcome_details"] = Jsonb(row["outcome_details"])
+                copy.write_row([row[name] for name in columns])
 
     def save_call(self, call: Call) -> None:
         row = call_to_row(call)
@@ -188,7 +220,7 @@ def territory_from_row(row) -> Territory:
     return Territory(territory_id=row.territory_id, name=row.name, agent_id=row.agent_id,
                      postal_ranges=[tuple(r) for r in row.postal_ranges], regions=list(row.regions),
                      line_of_business=row.line_of_business, substitute_agent_id=row.substitute_agent_id,
-                     version=row.version)
+                     member_agent_ids=list(row.member_agent_ids or []), version=row.version)
 
 
 def call_from_row(row) -> Call:

@@ -24,34 +24,48 @@ class Placement:
 
 
 class CapacityBook:
-    def __init__(self, agents: Mapping[str, Agent], loads: Mapping[tuple[str, date], int] | None = None):
+    """Bookings against capacity per agent and day. Days are held as offsets from `base` in plain lists:
+    placement probes many days per call, so this is the planner's innermost loop."""
+
+    def __init__(self, agents: Mapping[str, Agent], loads: Mapping[tuple[str, date], int] | None = None,
+                 base: date | None = None, reach_days: int = 800):
         self.agents = agents
-        self.loads: dict[tuple[str, date], int] = defaultdict(int, loads or {})
+        self.base = base or min((d for _, d in (loads or {})), default=date.today())
+        self.reach = reach_days
+        self._capacity: dict[str, list[int]] = {}
+        self._load: dict[str, list[int]] = {}
         self.changes: dict[tuple[str, date], int] = defaultdict(int)
-        self._capacity: dict[tuple[str, date], int] = {}
+        self._outside: dict[tuple[str, date], int] = defaultdict(int)
+        for (agent_id, day), booked in (loads or {}).items():
+            self._add(agent_id, day, booked)
 
     def capacity(self, agent_id: str, day: date) -> int:
-        key = (agent_id, day)
-        if key not in self._capacity:
-            agent = self.agents.get(agent_id)
-            self._capacity[key] = agent.capacity_on(day) if agent else 0
-        return self._capacity[key]
+        index = (day - self.base).days
+        if agent_id not in self.agents or not 0 <= index < self.reach:
+            return 0
+        return self._lists(agent_id)[0][index]
+
+    def load(self, agent_id: str, day: date) -> int:
+        index = (day - self.base).days
+        if not 0 <= index < self.reach:
+            return self._outside[(agent_id, day)]
+        return self._lists(agent_id)[1][index] if agent_id in self.agents else self._outside[(agent_id, day)]
 
     def free(self, agent_id: str, day: date) -> int:
-        return self.capacity(agent_id, day) - self.loads[(agent_id, day)]
+        return self.capacity(agent_id, day) - self.load(agent_id, day)
 
     def book(self, agent_id: str, day: date) -> None:
-        self.loads[(agent_id, day)] += 1
+        self._add(agent_id, day, 1)
         self.changes[(agent_id, day)] += 1
 
     def release(self, agent_id: str | None, day: date | None) -> None:
         if agent_id is None or day is None:
             return
-        self.loads[(agent_id, day)] -= 1
+        self._add(agent_id, day, -1)
         self.changes[(agent_id, day)] -= 1
 
     def place(self, agent_ids: Iterable[str], window: DayWindow, *, key: int = 0,
-              blocked: Callable[[date], bool] = lambda day: False, earliest_first: bool = False) -> Placement | None:
+              blocked: Callable[[date], bool] | None = None, earliest_first: bool = False) -> Placement | None:
         """The first agent (in the order given) with a free day in the window; books it."""
         for agent_id in agent_ids:
             day = self._free_day(agent_id, window, key, blocked, earliest_first)
@@ -64,18 +78,39 @@ class CapacityBook:
     def _free_day(self, agent_id, window, key, blocked, earliest_first) -> date | None:
         if agent_id not in self.agents:
             return None
-        length = window.days
+        capacity, load = self._lists(agent_id)
+        first = max((window.start - self.base).days, 0)
+        last = min((window.end - self.base).days, self.reach - 1)
+        length = last - first + 1
+        if length <= 0:
+            return None
         offset = 0 if earliest_first else key % length
         for step in range(length):
-            day = window.start + timedelta(days=(offset + step) % length)
-            if self.free(agent_id, day) > 0 and not blocked(day):
-                return day
+            index = first + (offset + step) % length
+            if load[index] < capacity[index]:
+                day = self.base + timedelta(days=index)
+                if blocked is None or not blocked(day):
+                    return day
         return None
 
+    def _add(self, agent_id: str, day: date, amount: int) -> None:
+        index = (day - self.base).days
+        if agent_id in self.agents and 0 <= index < self.reach:
+            self._lists(agent_id)[1][index] += amount
+        else:
+            self._outside[(agent_id, day)] += amount
 
-def gap_blocker(contact_days: Iterable[date], gap_days: int) -> Callable[[date], bool]:
+    def _lists(self, agent_id: str) -> tuple[list[int], list[int]]:
+        if agent_id not in self._capacity:
+            agent = self.agents[agent_id]
+            self._capacity[agent_id] = [agent.capacity_on(self.base + timedelta(days=i)) for i in range(self.reach)]
+            self._load[agent_id] = [0] * self.reach
+        return self._capacity[agent_id], self._load[agent_id]
+
+
+def gap_blocker(contact_days: Iterable[date], gap_days: int) -> Callable[[date], bool] | None:
     """True for days closer than the gap to any of the party's other calls or contacts."""
     days = sorted(set(contact_days))
     if gap_days <= 0 or not days:
-        return lambda day: False
+        return None
     return lambda day: any(abs((day - other).days) < gap_days for other in days)

@@ -20,6 +20,7 @@ class Territory:
     regions: list[str] = field(default_factory=list)
     line_of_business: str | None = None
     substitute_agent_id: str | None = None
+    member_agent_ids: list[str] = field(default_factory=list)
     version: int = 1
 
     def __post_init__(self):
@@ -33,6 +34,9 @@ class Territory:
                                    "postal_ranges")
         if self.substitute_agent_id == self.agent_id:
             raise InvalidInput("the substitute must be another agent", "substitute_agent_id")
+        self.member_agent_ids = [a for a in dict.fromkeys(self.member_agent_ids) if a != self.agent_id]
+        if self.substitute_agent_id in self.member_agent_ids:
+            raise InvalidInput("the substitute must not be a member of the territory's team", "substitute_agent_id")
 
     def matches(self, postal_code: str | None, city: str | None, line_of_business: str) -> bool:
         if self.line_of_business is not None and self.line_of_business != line_of_business:
@@ -42,9 +46,22 @@ class Territory:
             return True
         return bool(city) and city.strip().casefold() in self.regions
 
+    @property
+    def team(self) -> tuple[str, ...]:
+        """The responsible agent and the territory's other members."""
+        return (self.agent_id, *self.member_agent_ids)
+
     def agents(self) -> tuple[str, ...]:
-        """The responsible agent first, then the named substitute."""
-        return (self.agent_id,) + ((self.substitute_agent_id,) if self.substitute_agent_id else ())
+        """Everyone who may take the territory's calls: the team, then the named substitute."""
+        return self.team + ((self.substitute_agent_id,) if self.substitute_agent_id else ())
+
+    def agents_for(self, party_key: int) -> tuple[str, ...]:
+        """The agent responsible for one customer (a stable pick from the team, so the customer keeps their
+        agent), then the rest of the team, then the substitute: the order a call looks for free capacity."""
+        team = self.team
+        start = (party_key >> 20) % len(team)  # other bits than the day offset uses, so the two don't correlate
+        ordered = team[start:] + team[:start]
+        return ordered + ((self.substitute_agent_id,) if self.substitute_agent_id else ())
 
 
 class TerritoryMap:

@@ -68,9 +68,12 @@ def roll_forward(uow_factory: Callable[[], object], today: date | None = None, c
             party_ids = uow.planning.party_ids_after(after, chunk_size)
             if not party_ids:
                 return totals
-            parties = uow.planning.lock_parties(party_ids)
+            wanted = set(party_ids)
+            locked = uow.planning.lock_party_range(party_ids[0], party_ids[-1])
+            parties = {party_id: row for party_id, row in locked.items() if party_id in wanted}
             planner = Planner(uow.planning, today=today)
-            contacts = uow.planning.contacts_of(parties, planner.today - timedelta(days=CONTACT_MEMORY_DAYS))
+            since = planner.today - timedelta(days=CONTACT_MEMORY_DAYS)
+            contacts = uow.planning.contacts_in_range(party_ids[0], party_ids[-1], since)
             for party_id, party in parties.items():
                 sync_party(planner, party, contacts.setdefault(party_id, []))
             _count(totals, planner, len(parties))

@@ -43,7 +43,7 @@ def follow_territory(planner: Planner, party, open_calls: Iterable[Call]) -> Non
         if call.territory_id == territory_id:
             continue
         call.territory_id = territory_id
-        agents = territory.agents() if territory else ()
+        agents = territory.agents_for(party_key(party.party_id)) if territory else ()
         window = call.window.clipped(planner.today) or _soon(planner.today)
         planner.move(call, planner.book.place(agents, window, key=party_key(party.party_id)),
                      "the customer now belongs to another territory")
@@ -53,8 +53,8 @@ def plan_cycle(planner: Planner, party, calls: list[Call]) -> list[Call]:
     """Re-places missed and overflowing calls, then plans a maintenance call for every gap to the horizon."""
     policy = planner.policy_for(party.segment)
     territory = planner.territory_for(party)
-    agents = territory.agents() if territory else ()
     key = party_key(party.party_id)
+    agents = territory.agents_for(key) if territory else ()
     for call in calls:
         if call.is_open and (call.status == OVERFLOW or call.due_on < planner.today):
             others = [c.day for c in planner.contacts(calls, exclude=call.call_id)]

@@ -126,8 +126,8 @@ def _schedule_follow_up(planner: Planner, party, call: Call, outcome: Outcome) -
         return None
     window = DayWindow(day, day + timedelta(days=0 if outcome.callback_at else FOLLOW_UP_WINDOW_DAYS))
     territory = planner.territory_for(party)
-    agents = ([call.agent_id] if call.agent_id else []) + [a for a in (territory.agents() if territory else ())
-                                                          if a != call.agent_id]
+    others = territory.agents_for(party_key(call.party_id)) if territory else ()
+    agents = ([call.agent_id] if call.agent_id else []) + [a for a in others if a != call.agent_id]
     placement = planner.book.place(agents, window, key=party_key(call.party_id), earliest_first=True)
     return planner.new_call(party, "follow_up", window, territory, placement, parent_call_id=call.call_id,
                             campaign_id=call.campaign_id, priority=call.priority + 1, remind_at=remind_at)

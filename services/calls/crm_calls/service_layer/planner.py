@@ -33,9 +33,9 @@ class Planner:
             a for t in self.territories.territories for a in t.agents()}
         repo.lock_agents(wanted)
         self.agents = repo.agents(wanted)
-        loads = repo.loads(self.agents, self.today - timedelta(days=1),
-                           self.today + timedelta(days=BOOKING_REACH_DAYS))
-        self.book = CapacityBook(self.agents, loads)
+        base = self.today - timedelta(days=1)
+        loads = repo.loads(self.agents, base, base + timedelta(days=BOOKING_REACH_DAYS - 1))
+        self.book = CapacityBook(self.agents, loads, base=base, reach_days=BOOKING_REACH_DAYS)
         self.new_calls: list[Call] = []
         self.changed_calls: dict[str, Call] = {}
         self.decisions: list[dict[str, Any]] = []

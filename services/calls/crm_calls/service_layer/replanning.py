@@ -21,7 +21,7 @@ def replan(planner: Planner, calls: Iterable[Call], reason: str) -> dict[str, in
     by_id = {t.territory_id: t for t in planner.territories.territories}
     for call in calls:
         territory = by_id.get(call.territory_id)
-        agents = territory.agents() if territory else ()
+        agents = territory.agents_for(party_key(call.party_id)) if territory else ()
         party_calls = planner.repo.contacts_of([call.party_id], planner.today).get(call.party_id, [])
         others = [c.day for c in planner.contacts(party_calls, exclude=call.call_id)]
         same_day = None

@@ -29,7 +29,7 @@ def request_call(planner: Planner, party, party_calls: list[Call], cmd: RequestC
     if refusal:
         return _refuse(planner, cmd, Resolution(REFUSED, refusal))
     territory = planner.territory_for(party)
-    agents = territory.agents() if territory else ()
+    agents = territory.agents_for(party_key(party.party_id)) if territory else ()
     resolution = resolve_request(cmd.window.clipped(planner.today) or cmd.window, planner.contacts(party_calls),
                                  planner.rules.gap_days, planner.book, agents, party_key(party.party_id))
     if resolution.decision == REFUSED:

@@ -105,6 +105,7 @@ def upgrade() -> None:
         sa.Column("regions", JsonDocument, nullable=False),
         sa.Column("agent_id", sa.String(36), nullable=False),
         sa.Column("substitute_agent_id", sa.String(36), nullable=True),
+        sa.Column("member_agent_ids", JsonDocument, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
     )
     op.create_table(
