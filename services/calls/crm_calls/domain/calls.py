@@ -103,13 +103,13 @@ class Call:
         self.version += 1
 
     def cancel(self, reason: str, when: datetime) -> None:
-        self._require_open()
+        self.require_open()
         self.status, self.cancel_reason, self.closed_at = CANCELLED, reason, when
         self.version += 1
 
     def record(self, outcome: Outcome, actor: str, max_attempts: int, script_version: int | None) -> bool:
         """Applies the outcome; True when the call is now closed, False when it stays open for a retry."""
-        self._require_open()
+        self.require_open()
         self.attempts += 1
         self.outcome, self.outcome_details = outcome.outcome, outcome.details()
         self.rejection_reason = outcome.rejection_reason
@@ -129,6 +129,6 @@ class Call:
     def other_slot(self) -> str:
         return SLOTS[(SLOTS.index(self.slot) + 1) % len(SLOTS)] if self.slot in SLOTS else SLOTS[0]
 
-    def _require_open(self) -> None:
+    def require_open(self) -> None:
         if not self.is_open:
             raise CallClosed(f"call {self.call_id} is already {self.status}")

@@ -33,6 +33,7 @@ def record_outcome(uow, cmd: RecordOutcome) -> tuple[Call, dict[str, Any]]:
         party = uow.planning.lock_parties([call.party_id]).get(call.party_id)
         call = uow.planning.get_call(cmd.call_id, lock=True)
         _require_may_record(uow, call, cmd.actor)
+        call.require_open()
         script_version = _check_against_catalogues(uow, call, cmd.outcome)
         today = cmd.outcome.recorded_at.date()
         calls = uow.planning.contacts_of([call.party_id], today - timedelta(days=CONTACT_MEMORY_DAYS))
@@ -77,9 +78,15 @@ def _check_against_catalogues(uow, call: Call, outcome: Outcome) -> int | None:
             raise InvalidInput("this call has no script, so it takes no answers", "answers")
         return None
     script_id, version, steps = script
-    validate_answers(steps, outcome.answers) if outcome.contact_made else None
+    if outcome.contact_made:
+        validate_answers(steps if outcome.outcome == "reached" else _all_optional(steps), outcome.answers)
     call.script_id = script_id
     return version
+
+
+def _all_optional(steps: list[dict]) -> list[dict]:
+    """A conversation cut short (a rejection, a callback) is not expected to get through the script."""
+    return [{**step, "questions": [{**q, "required": False} for q in step.get("questions", [])]} for step in steps]
 
 
 def _next_step(planner: Planner, party, call: Call, party_calls: list[Call], closed: bool,

@@ -1,0 +1,189 @@
+"""The planning use cases on a SQLite database built by the service's migrations: cycles planned from
+customer events, deactivation, territory moves, outcomes with retries and callbacks, the daily roll-forward."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from calls_factories import party_event
+from crm_shared.auth import Principal
+from crm_shared.config import Settings
+from planning_fixtures import add_customer, add_team, uow_factory
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from crm_calls.adapters import orm
+from crm_calls.bootstrap import build_runtime
+from crm_calls.domain.calls import Outcome
+from crm_calls.domain.errors import CallClosed, InvalidInput
+from crm_calls.service_layer.calls import roll_forward
+from crm_calls.service_layer.handlers import HANDLERS
+from crm_calls.service_layer.outcomes import RecordOutcome, record_outcome
+
+SUPERVISOR = Principal("sup", frozenset({"supervisor"}), frozenset({"*"}))
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    runtime = build_runtime(Settings.from_env("calls", database_url=f"sqlite:///{tmp_path}/calls.db",
+                                              amqp_url="memory://"))
+    runtime.migrate()
+    yield runtime
+    runtime.engine.dispose()
+
+
+def apply(runtime, *events):
+    with Session(runtime.engine) as session, session.begin():
+        for e in events:
+            HANDLERS[e.type](session, e)
+
+
+def calls_of(runtime, party_id, status=None):
+    query = select(orm.calls).where(orm.calls.c.party_id == party_id).order_by(orm.calls.c.due_on)
+    if status:
+        query = query.where(orm.calls.c.status == status)
+    with runtime.engine.connect() as conn:
+        return conn.execute(query).all()
+
+
+def outbox_types(runtime):
+    with runtime.engine.connect() as conn:
+        return [r.routing_key for r in conn.execute(select(orm.messaging.outbox.c.routing_key))]
+
+
+def customer_event(kind="lifecycle", version=2, **overrides):
+    values = dict(lifecycle_state="customer", customer_number="C-1",
+                  primary_address={"postal_code": "10115", "city": "Berlin"})
+    return party_event(kind, version=version, **{**values, **overrides})
+
+
+def test_becoming_a_customer_plans_the_cycle_at_once(runtime):
+    team = add_team(runtime.engine)
+    event = customer_event()
+    apply(runtime, event)
+    planned = calls_of(runtime, event.data["party_id"], "scheduled")
+    today = date.today()
+    assert len(planned) >= 2 and all(c.call_type == "maintenance" for c in planned)
+    assert sum(1 for c in planned if today <= c.due_on < today + timedelta(days=365)) >= 2
+    assert all(c.agent_id in team["agents"] for c in planned)
+    assert all((b.due_on - a.due_on).days <= 182 for a, b in zip(planned, planned[1:], strict=False))
+    assert outbox_types(runtime).count("crm.calls.call_scheduled.v1") == len(planned)
+
+
+def test_a_repeated_event_plans_nothing_more(runtime):
+    add_team(runtime.engine)
+    event = customer_event()
+    apply(runtime, event)
+    before = len(calls_of(runtime, event.data["party_id"]))
+    apply(runtime, customer_event(kind="updated", version=3, party_id=event.data["party_id"]))
+    assert len(calls_of(runtime, event.data["party_id"])) == before
+
+
+def test_prospects_get_no_cycle(runtime):
+    add_team(runtime.engine)
+    event = customer_event(kind="registered", version=1, lifecycle_state="prospect", customer_number=None)
+    apply(runtime, event)
+    assert calls_of(runtime, event.data["party_id"]) == []
+
+
+def test_deactivation_cancels_every_open_call(runtime):
+    add_team(runtime.engine)
+    event = customer_event()
+    apply(runtime, event)
+    apply(runtime, customer_event(kind="deactivated", version=3, party_id=event.data["party_id"],
+                                  lifecycle_state="inactive"))
+    calls = calls_of(runtime, event.data["party_id"])
+    assert calls and all(c.status == "cancelled" for c in calls)
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT coalesce(sum(booked), 0) FROM agent_day_loads")).scalar() == 0
+
+
+def test_a_move_to_another_territory_takes_the_calls_along(runtime):
+    add_team(runtime.engine)
+    north = add_team(runtime.engine)
+    with runtime.engine.begin() as conn:
+        conn.execute(update(orm.territories).where(orm.territories.c.territory_id == north["territory_id"])
+                     .values(postal_ranges=[["20000", "29999"]], line_of_business="insurance"))
+    event = customer_event()
+    apply(runtime, event)
+    apply(runtime, customer_event(kind="updated", version=3, party_id=event.data["party_id"],
+                                  primary_address={"postal_code": "20095", "city": "Hamburg"}))
+    open_calls = calls_of(runtime, event.data["party_id"], "scheduled")
+    assert open_calls and all(c.territory_id == north["territory_id"] for c in open_calls)
+    assert all(c.agent_id in north["agents"] for c in open_calls)
+    assert "crm.calls.call_rescheduled.v1" in outbox_types(runtime)
+
+
+def test_no_agent_capacity_means_overflow_never_dropped(runtime):
+    add_team(runtime.engine, capacity=0)
+    event = customer_event()
+    apply(runtime, event)
+    calls = calls_of(runtime, event.data["party_id"])
+    assert calls and all(c.status == "overflow" and c.due_on is None for c in calls)
+    assert "crm.calls.call_overflowed.v1" in outbox_types(runtime)
+
+
+def first_call(runtime, party_id):
+    return calls_of(runtime, party_id, "scheduled")[0]
+
+
+def record(runtime, call_id, outcome, **kwargs):
+    now = datetime.now(UTC)
+    return record_outcome(uow_factory(runtime.engine)(),
+                          RecordOutcome(call_id, Outcome(outcome, now, **kwargs), SUPERVISOR))
+
+
+def test_not_reached_is_retried_then_fails_and_the_cycle_is_topped_up(runtime):
+    add_team(runtime.engine)
+    party = add_customer(runtime.engine)
+    roll_forward(uow_factory(runtime.engine))
+    call = first_call(runtime, party)
+    _, step = record(runtime, call.call_id, "not_reached")
+    assert step["action"] == "retry" and step["call_id"] == call.call_id
+    record(runtime, call.call_id, "not_reached")
+    _, step = record(runtime, call.call_id, "not_reached")
+    failed = [c for c in calls_of(runtime, party) if c.call_id == call.call_id][0]
+    assert failed.status == "failed" and failed.attempts == 3
+    open_calls = calls_of(runtime, party, "scheduled")
+    assert sum(1 for c in open_calls if c.due_on < date.today() + timedelta(days=365)) >= 2
+    with pytest.raises(CallClosed):
+        record(runtime, call.call_id, "reached")
+
+
+def test_a_callback_is_scheduled_with_a_reminder(runtime):
+    add_team(runtime.engine)
+    party = add_customer(runtime.engine)
+    roll_forward(uow_factory(runtime.engine))
+    call = first_call(runtime, party)
+    callback_at = datetime.now(UTC) + timedelta(days=3)
+    _, step = record(runtime, call.call_id, "callback_requested", callback_at=callback_at)
+    follow_up = [c for c in calls_of(runtime, party) if c.call_type == "follow_up"][0]
+    assert step["action"] == "callback" and step["call_id"] == follow_up.call_id
+    assert follow_up.parent_call_id == call.call_id and follow_up.remind_at is not None
+    assert follow_up.status in ("scheduled", "overflow")
+
+
+def test_unknown_rejection_reason_changes_nothing(runtime):
+    add_team(runtime.engine)
+    party = add_customer(runtime.engine)
+    roll_forward(uow_factory(runtime.engine))
+    call = first_call(runtime, party)
+    with pytest.raises(InvalidInput):
+        record(runtime, call.call_id, "rejected", rejection_reason="no_such_reason")
+    assert first_call(runtime, party).attempts == 0
+
+
+def test_roll_forward_replaces_missed_calls_and_is_idempotent(runtime):
+    add_team(runtime.engine)
+    party = add_customer(runtime.engine)
+    new_uow = uow_factory(runtime.engine)
+    first = roll_forward(new_uow)
+    assert first["parties"] == 1 and first["calls_planned"] >= 2
+    missed = first_call(runtime, party)
+    with runtime.engine.begin() as conn:
+        conn.execute(update(orm.calls).where(orm.calls.c.call_id == missed.call_id)
+                     .values(due_on=date.today() - timedelta(days=3)))
+    again = roll_forward(new_uow)
+    moved = [c for c in calls_of(runtime, party) if c.call_id == missed.call_id][0]
+    assert again["calls_moved"] == 1 and moved.due_on >= date.today()
+    assert roll_forward(new_uow)["calls_planned"] == 0
