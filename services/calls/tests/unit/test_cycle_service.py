@@ -187,3 +187,19 @@ def test_roll_forward_replaces_missed_calls_and_is_idempotent(runtime):
     moved = [c for c in calls_of(runtime, party) if c.call_id == missed.call_id][0]
     assert again["calls_moved"] == 1 and moved.due_on >= date.today()
     assert roll_forward(new_uow)["calls_planned"] == 0
+
+
+def test_a_due_reminder_is_sent_once(runtime):
+    from crm_calls.service_layer.reminders import send_due_reminders
+
+    add_team(runtime.engine)
+    party = add_customer(runtime.engine)
+    roll_forward(uow_factory(runtime.engine))
+    record(runtime, first_call(runtime, party).call_id, "reached", next_contact_on=date.today() + timedelta(days=2),
+           answers={"satisfaction": 4})
+    new_uow = uow_factory(runtime.engine)
+    assert send_due_reminders(new_uow(), now=datetime.now(UTC)) == 0
+    later = datetime.now(UTC) + timedelta(days=3)
+    assert send_due_reminders(new_uow(), now=later) == 1
+    assert send_due_reminders(new_uow(), now=later) == 0
+    assert outbox_types(runtime).count("crm.calls.next_contact_due.v1") == 1
