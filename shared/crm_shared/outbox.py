@@ -1,12 +1,19 @@
-"""Writing events in the caller's transaction, and the relay that moves them to the broker."""
+"""Writing events in the caller's transaction, and the relay that moves them to the broker.
+
+On PostgreSQL a transaction that writes events also sends `NOTIFY <table>_written`; it is delivered when the
+transaction commits, together with the rows becoming visible. The relay LISTENs and wakes at once, instead of
+polling the table every few milliseconds. The notification is only a wake-up call: the relay still polls
+(every `listen_timeout` seconds) so rows never depend on a notification arriving.
+"""
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 
 from prometheus_client import Counter
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -30,6 +37,13 @@ def write_events(connection, outbox: Table, service: str, events: Iterable[Cloud
     ]
     if rows:
         connection.execute(insert(outbox), rows)
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"NOTIFY {notify_channel(outbox)}"))
+
+
+def notify_channel(outbox: Table) -> str:
+    """The channel a write of `outbox` notifies; channels are per database, like the table."""
+    return f"{outbox.name}_written"
 
 
 class OutboxRelay:
@@ -41,13 +55,16 @@ class OutboxRelay:
     """
 
     def __init__(self, engine: Engine, outbox: Table, publisher: Publisher, service: str,
-                 batch_size: int = 500, idle_wait: float = 0.01):
+                 batch_size: int = 500, idle_wait: float = 0.01, listen_timeout: float = 0.5):
+        """`idle_wait`: the poll interval when the database cannot notify (SQLite); `listen_timeout`: the
+        longest wait for a notification before looking at the table anyway."""
         self.engine = engine
         self.outbox = outbox
         self.publisher = publisher
         self.service = service
         self.batch_size = batch_size
         self.idle_wait = idle_wait
+        self.listen_timeout = listen_timeout
 
     def run_once(self) -> int:
         with self.engine.begin() as conn:
@@ -70,19 +87,81 @@ class OutboxRelay:
             self.outbox.c.body)
 
     def run_forever(self, stop: threading.Event) -> None:
+        listener = _Listener.for_engine(self.engine, notify_channel(self.outbox))
         backoff = 0.1
-        while not stop.is_set():
+        try:
+            while not stop.is_set():
+                if listener is not None:
+                    listener.ensure_listening()  # before looking at the table, so no commit goes unnoticed
+                try:
+                    published = self.run_once()
+                    backoff = 0.1
+                except (PublishFailed, DBAPIError) as exc:
+                    log.warning("relay batch failed, retrying in %.1fs: %s", backoff, exc)
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if published < self.batch_size:
+                    if listener is not None and listener.listening:
+                        listener.wait(self.listen_timeout)
+                    else:
+                        stop.wait(self.idle_wait)
+        finally:
+            if listener is not None:
+                listener.close()
+            self.publisher.close()
+
+
+class _Listener:
+    """A connection of its own (outside the pool, autocommit) that LISTENs on the outbox's channel."""
+
+    RECONNECT_INTERVAL = 5.0
+
+    def __init__(self, engine: Engine, channel: str):
+        self.engine = engine
+        self.channel = channel
+        self._conn = None
+        self._next_attempt = 0.0
+
+    @classmethod
+    def for_engine(cls, engine: Engine, channel: str) -> _Listener | None:
+        if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+            return cls(engine, channel)
+        return None  # no LISTEN/NOTIFY: the relay polls
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None
+
+    def ensure_listening(self) -> None:
+        if self._conn is not None or time.monotonic() < self._next_attempt:
+            return
+        self._next_attempt = time.monotonic() + self.RECONNECT_INTERVAL
+        try:
+            cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+            conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **{**cparams, "autocommit": True})
+            conn.execute(f"LISTEN {self.channel}")
+        except Exception as exc:  # noqa: BLE001 - without a listener the relay polls; retried next round
+            log.warning("relay cannot LISTEN on %s, polling instead: %s", self.channel, exc)
+            return
+        self._conn = conn
+
+    def wait(self, timeout: float) -> None:
+        """Returns when a notification arrives or after `timeout` seconds."""
+        try:
+            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                pass
+        except Exception as exc:  # noqa: BLE001 - a broken listener is rebuilt; the table is polled meanwhile
+            log.warning("relay lost its LISTEN connection: %s", exc)
+            self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
             try:
-                published = self.run_once()
-                backoff = 0.1
-            except (PublishFailed, DBAPIError) as exc:
-                log.warning("relay batch failed, retrying in %.1fs: %s", backoff, exc)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if published < self.batch_size:
-                stop.wait(self.idle_wait)
-        self.publisher.close()
+                self._conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._conn = None
 
 
 def _outgoing(row) -> Outgoing:

@@ -136,3 +136,17 @@ def test_two_copies_of_an_event_in_one_batch_are_applied_once(pipeline):
         pipeline.relay().run_once()
         assert pipeline.wait_for_effects(3, timeout=2) == 2
     assert pipeline.effect_count() == 2 and pipeline.distinct_effect_count() == 2
+
+
+def test_an_idle_relay_wakes_on_the_commit_not_on_its_next_poll(pipeline):
+    import time
+    relay = pipeline.relay()
+    relay.listen_timeout = 3.0  # the poll that would otherwise find the rows is seconds away
+    with Running(relay, pipeline.consumer()):
+        time.sleep(0.5)  # the relay has found the outbox empty and waits
+        for round_ in range(3):
+            committed = time.monotonic()
+            pipeline.produce(5, start=5 * round_)
+            assert pipeline.wait_for_effects(5 * (round_ + 1), timeout=5) == 5 * (round_ + 1)
+            assert time.monotonic() - committed < 1.0
+    assert pipeline.outbox_count() == 0
