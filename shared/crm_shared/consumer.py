@@ -9,6 +9,7 @@ reason, in `<queue>.parked`, from where `crm-parked replay` puts it back.
 from __future__ import annotations
 
 import logging
+import struct
 import threading
 import time
 import traceback
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, UTC
 from collections.abc import Callable, Mapping, Sequence
 
+import amqp
 import kombu
 from prometheus_client import Counter
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -74,13 +76,69 @@ def declare_topology(channel, queue: str, subscriptions: Sequence[Subscription],
         )
 
 
-def read_ahead(conn: kombu.Connection, size: int = 16384) -> None:
-    """py-amqp asks the socket for exactly one frame part at a time (about nine recv calls per message).
-    Its transport keeps surplus bytes in its read buffer, so asking for more is safe and far cheaper."""
-    transport = getattr(getattr(conn.connection, "transport", None), "sock", None) and conn.connection.transport
-    if transport is not None and hasattr(transport, "_quick_recv") and hasattr(transport, "_read_buffer"):
-        recv = transport.sock.recv
-        transport._quick_recv = lambda n: recv(max(n, size))
+_FRAME_HEADER = struct.Struct(">BHI")
+_FRAME_END = 0xCE
+
+
+class FrameReader:
+    """Reads AMQP frames for py-amqp in bulk: one recv of up to 64 KiB, then every complete frame in it is
+    handed to py-amqp's own frame handler (which assembles messages and calls the consumer's callback).
+
+    py-amqp's `drain_events` reads one frame per call, in three or more socket reads, and sets and resets the
+    socket timeout (two fcntl calls) around each frame; a message is three frames. Bytes of an incomplete
+    frame stay in the transport's read buffer, where py-amqp's own reads (e.g. of a synchronous reply) find
+    them, so both readers can take turns on one connection.
+    """
+
+    def __init__(self, conn: kombu.Connection, recv_size: int = 65536):
+        self.connection = conn.connection  # the py-amqp connection
+        self.transport = self.connection.transport
+        self.recv_size = recv_size
+
+    @staticmethod
+    def usable(conn: kombu.Connection) -> bool:
+        transport = getattr(getattr(conn, "connection", None), "transport", None)
+        return (transport is not None and hasattr(transport, "_read_buffer")
+                and type(transport).__name__ == "TCPTransport")
+
+    def read(self, timeout: float) -> None:
+        """Reads what arrives within `timeout` seconds and dispatches every complete frame; raises
+        TimeoutError if nothing arrived."""
+        transport = self.transport
+        sock = transport.sock
+        previous = sock.gettimeout()  # py-amqp's writes (acks, heartbeats) keep the timeout they had
+        sock.settimeout(timeout)
+        try:
+            data = sock.recv(self.recv_size)
+        except TimeoutError:
+            raise
+        except BlockingIOError as exc:
+            raise TimeoutError() from exc
+        except OSError:
+            transport.connected = False
+            raise
+        finally:
+            sock.settimeout(previous)
+        if not data:
+            transport.connected = False
+            raise ConnectionError("the broker closed the connection")
+        buffer = transport._read_buffer + data if transport._read_buffer else data
+        position, size = 0, len(buffer)
+        on_frame = self.connection.on_inbound_frame
+        try:
+            while size - position >= 8:
+                frame_type, channel, length = _FRAME_HEADER.unpack_from(buffer, position)
+                end = position + 7 + length
+                if end >= size:
+                    break
+                if buffer[end] != _FRAME_END:
+                    transport.connected = False
+                    raise amqp.exceptions.UnexpectedFrame(f"frame end {buffer[end]:#04x}, expected 0xce")
+                payload = buffer[position + 7:end]
+                position = end + 1
+                on_frame((frame_type, channel, payload))
+        finally:
+            transport._read_buffer = buffer[position:]
 
 
 def batch_handler(handler):
@@ -125,8 +183,9 @@ class EventConsumer:
         self.retry_delays_ms = tuple(retry_delays_ms)
         self.batch_size = batch_size
         self.batch_wait = batch_wait
-        self._buffer: list[kombu.Message] = []
+        self._buffer: list = []  # py-amqp messages on AMQP, kombu messages on the memory transport
         self._republisher = Publisher(url)
+        self._inbox_statement = None
 
     # -- loop ---------------------------------------------------------------------------------------
     def run_forever(self, stop: threading.Event) -> None:
@@ -146,29 +205,42 @@ class EventConsumer:
     def _consume(self, stop: threading.Event) -> None:
         with kombu.Connection(self.url, connect_timeout=5, heartbeat=30) as conn:
             channel = conn.channel()
-            read_ahead(conn)
             channel.basic_qos(0, self.batch_size * 2, False)
             declare_topology(channel, self.queue, self.subscriptions, self.retry_delays_ms, is_amqp(self.url))
-            consumer = kombu.Consumer(channel, queues=[kombu.Queue(self.queue, no_declare=True)],
-                                      on_message=self._on_message, accept=None)
-            with consumer:
-                first_buffered_at = None
-                while not stop.is_set():
-                    try:
-                        conn.drain_events(timeout=self.batch_wait if self._buffer else 0.5)
-                    except TimeoutError:
-                        if not self._buffer:
-                            conn.heartbeat_check()
-                    if self._buffer and first_buffered_at is None:
-                        first_buffered_at = time.monotonic()
-                    if self._buffer and (len(self._buffer) >= self.batch_size
-                                         or time.monotonic() - first_buffered_at >= self.batch_wait):
-                        batch, self._buffer = self._buffer, []
-                        first_buffered_at = None
-                        self.process(batch)
+            if is_amqp(self.url) and FrameReader.usable(conn):
+                # py-amqp messages straight to the buffer: kombu's per-message wrapping is not needed here.
+                channel.basic_consume(self.queue, callback=self._buffer.append)
+                self._loop(stop, conn, FrameReader(conn).read)
+            else:
+                consumer = kombu.Consumer(channel, queues=[kombu.Queue(self.queue, no_declare=True)],
+                                          on_message=self._buffer.append, accept=None)
+                with consumer:
+                    self._loop(stop, conn, lambda timeout: conn.drain_events(timeout=timeout))
 
-    def _on_message(self, message) -> None:
-        self._buffer.append(message)
+    def _loop(self, stop: threading.Event, conn: kombu.Connection, read: Callable[[float], None]) -> None:
+        """Reads into the buffer and hands it on in batches of at most `batch_size`: when that many have
+        arrived, or `batch_wait` after the first one did."""
+        first_buffered_at = None
+        while not stop.is_set():
+            if self._buffer:
+                timeout = max(0.0005, self.batch_wait - (time.monotonic() - first_buffered_at))
+            else:
+                timeout = 0.5
+            try:
+                read(timeout)
+            except TimeoutError:
+                if not self._buffer:
+                    conn.heartbeat_check()
+            if not self._buffer:
+                continue
+            if first_buffered_at is None:
+                first_buffered_at = time.monotonic()
+            if len(self._buffer) >= self.batch_size or time.monotonic() - first_buffered_at >= self.batch_wait:
+                while self._buffer:
+                    batch = self._buffer[:self.batch_size]
+                    del self._buffer[:self.batch_size]
+                    self.process(batch)
+                first_buffered_at = None
 
     def declare(self) -> None:
         """Declare queue, bindings, retry and parking queues now (deploy step), so nothing published from
@@ -217,16 +289,32 @@ class EventConsumer:
     def _record_in_inbox(self, session: Session, events: list[CloudEvent]) -> set[str]:
         if not events:
             return set()
-        rows = {e.id: {"consumer": self.queue, "event_id": e.id, "event_type": e.type} for e in events}
-        statement = insert_ignoring_duplicates(self.inbox, self.engine.dialect.name)
-        inserted = session.execute(statement.returning(self.inbox.c.event_id), list(rows.values()))
-        fresh = {row.event_id for row in inserted}
+        types = {e.id: e.type for e in events}
+        if self.engine.dialect.name == "postgresql":
+            # Two arrays instead of a VALUES row per event: one short statement, whatever the batch size.
+            inserted = session.execute(self._inbox_insert_unnest(), {
+                "consumer": self.queue, "ids": list(types), "types": list(types.values())})
+        else:
+            statement = insert_ignoring_duplicates(self.inbox, self.engine.dialect.name)
+            inserted = session.execute(statement.returning(self.inbox.c.event_id), [
+                {"consumer": self.queue, "event_id": event_id, "event_type": event_type}
+                for event_id, event_type in types.items()])
+        fresh = {row[0] for row in inserted}
         DUPLICATES.labels(self.queue).inc(len(events) - len(fresh))
         return fresh
 
+    def _inbox_insert_unnest(self):
+        if self._inbox_statement is None:
+            table = self.engine.dialect.identifier_preparer.format_table(self.inbox)
+            self._inbox_statement = text(
+                f"INSERT INTO {table} (consumer, event_id, event_type) "
+                "SELECT :consumer, e.id, e.type FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) "
+                "AS e(id, type) ON CONFLICT DO NOTHING RETURNING event_id")
+        return self._inbox_statement
+
     # -- failures -----------------------------------------------------------------------------------
     def _retry_or_park(self, message, exc: Exception) -> None:
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        attempts = int(_headers(message).get(ATTEMPTS_HEADER, 0)) + 1
         reason = f"{type(exc).__name__}: {exc}"
         if attempts > len(self.retry_delays_ms):
             self._park(message, reason, attempts, traceback.format_exc(limit=5))
@@ -251,19 +339,28 @@ class EventConsumer:
         PARKED.labels(self.queue).inc()
 
     def _republish(self, message, queue: str, headers: dict) -> None:
-        merged = {**(message.headers or {}), **headers}
+        merged = {**_headers(message), **headers}
         props = message.properties
         self._republisher.publish([Outgoing(
             exchange="", routing_key=queue, body=message.body,
             message_id=props.get("message_id") or "", correlation_id=props.get("correlation_id"),
-            type=props.get("type"), content_type=message.content_type or "application/octet-stream",
+            type=props.get("type"),
+            content_type=getattr(message, "content_type", None) or "application/octet-stream",
             headers=merged)])
 
     def _ack(self, batch: list) -> None:
         if not batch:
             return
-        if is_amqp(self.url):
-            batch[-1].ack(multiple=True)
+        last = batch[-1]
+        if isinstance(last, amqp.Message):
+            last.channel.basic_ack(last.delivery_tag, multiple=True)
+        elif is_amqp(self.url):
+            last.ack(multiple=True)
         else:
             for message in batch:
                 message.ack()
+
+
+def _headers(message) -> dict:
+    """Application headers of a py-amqp or a kombu message."""
+    return message.headers or {}
