@@ -86,6 +86,6 @@ class CustomerItem(MethodView):
 
 
 def blueprints() -> list:
-    from crm_calls.entrypoints import calls_api, execution_api
+    from crm_calls.entrypoints import calls_api, execution_api, resources_api
 
-    return [customers, *calls_api.blueprints(), *execution_api.blueprints()]
+    return [customers, *calls_api.blueprints(), *resources_api.blueprints(), *execution_api.blueprints()]
