@@ -7,6 +7,7 @@ from typing import Any
 
 from crm_shared.auth import Principal
 
+from crm_calls.adapters.execution_repository import ExecutionRepository
 from crm_calls.domain import events
 from crm_calls.domain.calls import Call, Outcome
 from crm_calls.domain.errors import Forbidden, InvalidInput, NotFound
@@ -67,12 +68,10 @@ def _require_may_record(uow, call: Call, actor: Principal) -> None:
 
 
 def _check_against_catalogues(uow, call: Call, outcome: Outcome) -> int | None:
-    from crm_calls.adapters.execution_repository import ExecutionRepository
-
     repo = ExecutionRepository(uow.session)
     if outcome.rejection_reason is not None and not repo.active_reason(outcome.rejection_reason):
         raise InvalidInput(f"unknown or inactive rejection reason {outcome.rejection_reason!r}", "rejection_reason")
-    script = repo.script_for(call.call_type, call.campaign_id)
+    script = repo.script_for(call.call_type, call.campaign_id, call.script_id)  # the script the queue showed
     if script is None:
         if outcome.answers:
             raise InvalidInput("this call has no script, so it takes no answers", "answers")
