@@ -1,0 +1,47 @@
+"""Staff, territories and customers for planning tests, written straight into the calls tables."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import insert
+from sqlalchemy.orm import sessionmaker
+
+from crm_calls.adapters import orm
+from crm_calls.service_layer.unit_of_work import CallsUnitOfWork
+
+WEEKDAYS = {d: ["08:00", "16:30"] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def uow_factory(engine):
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    return lambda: CallsUnitOfWork(sessions, orm.messaging.outbox, "calls")
+
+
+def add_team(engine, capacity: int = 10, members: int = 1, user_subjects=()) -> dict:
+    """One territory covering every 5-digit postal code, its responsible agent, members and a substitute."""
+    ids = [str(uuid.uuid4()) for _ in range(members + 1)]
+    subjects = list(user_subjects) + [None] * (len(ids) + 1)
+    with engine.begin() as conn:
+        conn.execute(insert(orm.agents), [
+            {"agent_id": a, "name": f"Agent {i}", "role": "call_centre", "user_subject": subjects[i],
+             "daily_capacity": capacity, "working_hours": WEEKDAYS, "active": True, "version": 1}
+            for i, a in enumerate(ids)])
+        territory_id = str(uuid.uuid4())
+        conn.execute(insert(orm.territories).values(
+            territory_id=territory_id, name=f"All {territory_id[:6]}", line_of_business=None,
+            postal_ranges=[["00000", "99999"]], regions=[], agent_id=ids[0], substitute_agent_id=ids[-1],
+            member_agent_ids=ids[1:-1], version=1))
+    return {"territory_id": territory_id, "agents": ids, "responsible": ids[0], "substitute": ids[-1]}
+
+
+def add_customer(engine, lifecycle_state: str = "customer", line_of_business: str = "retail",
+                 postal_code: str = "10115", segment: str = "default") -> str:
+    party_id = str(uuid.uuid4())
+    with engine.begin() as conn:
+        conn.execute(insert(orm.customer_replica).values(
+            party_id=party_id, kind="company", display_name=f"Customer {party_id[:6]}",
+            lifecycle_state=lifecycle_state, customer_number=None, line_of_business=line_of_business,
+            postal_code=postal_code, city="Berlin", phone="+49 30 1", email=None, segment=segment, version=1,
+            updated_at=datetime.now(UTC), deactivated=False))
+    return party_id
