@@ -110,7 +110,9 @@ class Party:
                addresses: list[Address] | None = None, phones: list[Phone] | None = None,
                emails: list[Email] | None = None, attributes: dict[str, Any] | None = None) -> None:
         """Fields left as None keep their value; `names` and `attributes` are merged (a None attribute value
-        removes the attribute)."""
+        removes the attribute). A change that leaves every field as it was is no change: the version stays
+        and no event is recorded."""
+        before = self._changeable_state()
         if names:
             self.names = _checked_names(self.kind, replace(self.names, **names))
         if line_of_business is not None:
@@ -124,8 +126,14 @@ class Party:
         if attributes is not None:
             merged = {**self.attributes, **attributes}
             self.attributes = {k: v for k, v in merged.items() if v is not None}
+        if self._changeable_state() == before:
+            return
         self._changed()
         self.events.append(events.PartyUpdated(self.snapshot()))
+
+    def _changeable_state(self) -> tuple:
+        return (self.names, self.line_of_business, list(self.addresses), list(self.phones), list(self.emails),
+                dict(self.attributes))
 
     def change_lifecycle(self, target: LifecycleState, next_customer_number: Callable[[], str]) -> None:
         if target == LifecycleState.INACTIVE:

@@ -46,6 +46,8 @@ def update_party(cmd: commands.UpdateParty, uow) -> Party:
             _require_line_of_business(uow, cmd.actor, cmd.line_of_business)
         party.update(names=cmd.names, line_of_business=cmd.line_of_business, addresses=cmd.addresses,
                      phones=cmd.phones, emails=cmd.emails, attributes=_validated_changes(uow, cmd.attributes))
+        if not party.events:
+            return party  # an empty or no-op PATCH: nothing to write, no new version, no event
         uow.parties.save(party)
         _commit(uow, party.events)
     return party

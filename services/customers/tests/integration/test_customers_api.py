@@ -32,6 +32,18 @@ def test_register_read_and_change_a_company(client, admin, outbox):
     assert envelope["data"]["display_name"] == "Acme AG" and envelope["data"]["version"] == 2
 
 
+def test_an_empty_or_no_op_patch_keeps_the_version_and_emits_no_event(client, admin, create, outbox):
+    party = create()
+    url = f"/api/customers/parties/{party['party_id']}"
+    for body in ({}, {"company_name": party["company_name"], "phones": party["phones"]}):
+        patched = client.patch(url, headers={**admin, "If-Match": '"1"'}, json=body)
+        assert patched.status_code == 200 and patched.headers["ETag"] == '"1"'
+        assert patched.json == party
+    assert [row.routing_key for row in outbox()] == ["crm.customers.party_registered.v1"]
+    stale = client.patch(url, headers={**admin, "If-Match": '"7"'}, json={})
+    assert stale.status_code == 412
+
+
 def test_lifecycle_customer_number_deactivation_and_reactivation(client, admin, create, outbox):
     party = create()
     url = f"/api/customers/parties/{party['party_id']}"

@@ -84,6 +84,22 @@ def test_update_merges_attributes_and_none_removes_one():
     assert uow.published[-1].data["version"] == 2
 
 
+@pytest.mark.parametrize("changes", [
+    {},
+    {"names": {}, "attributes": {}},
+    {"names": {"company_name": "A"}, "line_of_business": "retail", "phones": [], "emails": [], "addresses": []},
+    {"attributes": {"employees": 10, "newsletter": None}},
+], ids=["empty", "empty-collections", "same-values", "same-attributes"])
+def test_an_update_that_changes_nothing_keeps_the_version_and_publishes_nothing(changes):
+    uow = FakeUnitOfWork(attributes=DEFINITIONS)
+    party = register(uow, {"employees": 10})
+    commits, published = uow.commits, len(uow.published)
+    unchanged = handlers.update_party(UpdateParty(actor=ACTOR, party_id=party.id, expected_version=1, **changes), uow)
+    assert unchanged.version == 1 and unchanged.updated_at == party.updated_at
+    assert uow.commits == commits and len(uow.published) == published
+    assert uow.parties.get(party.id).version == 1
+
+
 def test_update_with_a_stale_version_is_refused():
     uow = FakeUnitOfWork(attributes=DEFINITIONS)
     party = register(uow, {})
