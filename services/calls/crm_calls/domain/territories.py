@@ -1,6 +1,7 @@
 """Territories map a customer to the responsible agent by postal code range or region, and line of business."""
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -56,12 +57,12 @@ class Territory:
         return self.team + ((self.substitute_agent_id,) if self.substitute_agent_id else ())
 
     def agents_for(self, party_key: int) -> tuple[str, ...]:
-        """The agent responsible for one customer (a stable pick from the team, so the customer keeps their
-        agent), then the rest of the team, then the substitute: the order a call looks for free capacity."""
-        team = self.team
-        start = (party_key >> 20) % len(team)  # other bits than the day offset uses, so the two don't correlate
-        ordered = team[start:] + team[:start]
-        return ordered + ((self.substitute_agent_id,) if self.substitute_agent_id else ())
+        """The agent responsible for one customer, then the rest of the team, then the substitute: the order
+        in which a call looks for free capacity. Rendezvous hashing ranks the team per customer, so a customer
+        keeps their agent, and a team change moves only the customers of the agents who came or went."""
+        ranked = sorted(self.team, key=lambda agent_id: zlib.crc32(f"{party_key}:{agent_id}".encode()),
+                        reverse=True)
+        return tuple(ranked) + ((self.substitute_agent_id,) if self.substitute_agent_id else ())
 
 
 class TerritoryMap:

@@ -56,7 +56,7 @@ def plan_cycle(planner: Planner, party, calls: list[Call]) -> list[Call]:
     key = party_key(party.party_id)
     agents = territory.agents_for(key) if territory else ()
     for call in calls:
-        if call.is_open and (call.status == OVERFLOW or call.due_on < planner.today):
+        if call.is_open and _needs_new_place(planner, call):
             others = [c.day for c in planner.contacts(calls, exclude=call.call_id)]
             window = call.window.clipped(planner.today) or _soon(planner.today)
             placement = planner.book.place(agents, window, key=key,
@@ -78,6 +78,15 @@ def plan_cycle(planner: Planner, party, calls: list[Call]) -> list[Call]:
         new.append(call)
         planned.append(placement.day if placement else window.end)
     return new
+
+
+def _needs_new_place(planner: Planner, call: Call) -> bool:
+    """Waiting for capacity, missed, or with an agent who can no longer take it that day (deactivated, absent,
+    off that weekday, left the team, or booked beyond a capacity that was lowered)."""
+    if call.status == OVERFLOW or call.due_on < planner.today:
+        return True
+    book = planner.book
+    return book.free(call.agent_id, call.due_on) < 0 or book.capacity(call.agent_id, call.due_on) == 0
 
 
 def _soon(today: date) -> DayWindow:

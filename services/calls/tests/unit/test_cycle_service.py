@@ -203,3 +203,16 @@ def test_a_due_reminder_is_sent_once(runtime):
     assert send_due_reminders(new_uow(), now=later) == 1
     assert send_due_reminders(new_uow(), now=later) == 0
     assert outbox_types(runtime).count("crm.calls.next_contact_due.v1") == 1
+
+
+def test_roll_forward_moves_calls_off_a_deactivated_agent(runtime):
+    team = add_team(runtime.engine, members=1)
+    party = add_customer(runtime.engine)
+    new_uow = uow_factory(runtime.engine)
+    roll_forward(new_uow)
+    leaving = first_call(runtime, party).agent_id
+    with runtime.engine.begin() as conn:
+        conn.execute(update(orm.agents).where(orm.agents.c.agent_id == leaving).values(active=False))
+    roll_forward(new_uow)
+    open_calls = calls_of(runtime, party, "scheduled")
+    assert open_calls and all(c.agent_id != leaving and c.agent_id in team["agents"] for c in open_calls)

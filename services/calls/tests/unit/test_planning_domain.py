@@ -155,7 +155,7 @@ def test_a_customer_keeps_one_responsible_agent_of_the_team():
     for key in (0, 1 << 20, 2 << 20, 12345678901):
         order = team.agents_for(key)
         assert order == team.agents_for(key) and order[-1] == "s" and sorted(order[:3]) == ["a", "b", "c"]
-    assert {team.agents_for(k << 20)[0] for k in range(3)} == {"a", "b", "c"}
+    assert {team.agents_for(k)[0] for k in range(300)} == {"a", "b", "c"}
 
 
 # -- interference ---------------------------------------------------------------------------------------
@@ -244,3 +244,12 @@ def test_a_reached_call_is_a_contact_and_closes():
 def test_retry_moves_to_the_other_time_of_day():
     assert new_call(slot="morning").other_slot() == "afternoon"
     assert new_call().retry_window(TODAY) == DayWindow(day(1), day(30))
+
+
+def test_a_team_change_moves_only_the_customers_of_who_came_or_went():
+    before = Territory("t", "T", "a", postal_ranges=[("0", "9")], member_agent_ids=["b", "c"])
+    after = Territory("t", "T", "a", postal_ranges=[("0", "9")], member_agent_ids=["b", "c", "d"])
+    keys = range(0, 3000, 7)
+    moved = [k for k in keys if before.agents_for(k)[0] != after.agents_for(k)[0]]
+    assert all(after.agents_for(k)[0] == "d" for k in moved)  # every customer who moved went to the newcomer
+    assert 0.15 < len(moved) / len(keys) < 0.35  # about a quarter, not almost everyone
