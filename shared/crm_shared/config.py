@@ -53,6 +53,8 @@ class Settings:
             retry_delays_ms=tuple(int(x) for x in retry.split(",") if x.strip()),
         )
         values.update(overrides)
+        if values["max_page_size"] < 1:
+            raise ValueError(f"MAX_PAGE_SIZE must be at least 1, not {values['max_page_size']}")
         if values["jwt"].secret == DEVELOPMENT_SECRET:
             # Anyone can mint tokens with a published secret: fine on a laptop, never in a deployment.
             log.warning("JWT_SECRET is the public development default; set JWT_SECRET or JWT_JWKS_URL")

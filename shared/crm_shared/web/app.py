@@ -45,8 +45,9 @@ def create_service_app(settings: Settings, *, title: str, blueprints: Iterable,
     app.extensions["crm"] = {"settings": settings, **(extensions or {})}
     verifier = verifier or TokenVerifier(settings.jwt)
     api = ProblemApi(app)
-    for blueprint in blueprints:
-        api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
+    with app.app_context():  # the OpenAPI document is built here; it shows this app's settings (page size)
+        for blueprint in blueprints:
+            api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     register_error_handlers(app)
     _install_request_hooks(app, settings.service, prefix, verifier)
     _install_health(app, readiness_checks)

@@ -4,15 +4,45 @@ from __future__ import annotations
 import base64
 import json
 
+from flask import current_app, has_app_context
 from marshmallow import Schema, fields, validate
 
 from crm_shared.web.errors import ProblemError
 
-MAX_PAGE_SIZE = 200
+MAX_PAGE_SIZE = 200  # the default of the MAX_PAGE_SIZE setting
+
+
+class PageLimit(validate.Range):
+    """1 ..  the serving app's `Settings.max_page_size` (MAX_PAGE_SIZE); MAX_PAGE_SIZE outside an app.
+
+    Looked up when a request is validated (and when the OpenAPI document is built inside the app), because
+    the schemas are module-level classes while the settings belong to the app: in embedded mode several
+    services with different settings share one process."""
+
+    def __init__(self):
+        super().__init__(min=1, max=MAX_PAGE_SIZE)
+
+    @property
+    def max(self):
+        if has_app_context():
+            settings = current_app.extensions.get("crm", {}).get("settings")
+            if settings is not None:
+                return settings.max_page_size
+        return MAX_PAGE_SIZE
+
+    @max.setter
+    def max(self, _value):
+        pass  # validate.Range.__init__ sets it; the value is always looked up
+
+
+DEFAULT_LIMIT = 50
+_limit = PageLimit()
 
 
 class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    limit = fields.Integer(load_default=lambda: min(DEFAULT_LIMIT, _limit.max), validate=_limit,
+                           metadata={"description": f"page size, {DEFAULT_LIMIT} (or MAX_PAGE_SIZE if smaller) "
+                                                    "by default"})
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
 
 

@@ -93,3 +93,43 @@ def test_request_id_is_echoed_and_openapi_is_public(client):
 def test_flatten_messages_gives_one_entry_per_field():
     flat = flatten_messages({"json": {"a": ["bad"], "b": {"c": ["worse"]}}, "query": {"limit": ["big"]}})
     assert {(e["location"], e["field"]) for e in flat} == {("json", "a"), ("json", "b.c"), ("query", "limit")}
+
+
+def page_size_app(max_page_size: int):
+    settings = Settings.from_env("demo", database_url="sqlite://", max_page_size=max_page_size)
+    blp = Blueprint("pages", __name__, url_prefix="/pages")
+
+    @blp.route("", methods=["GET"])
+    @blp.arguments(PageQuerySchema, location="query")
+    def listing(args):
+        return {"limit": args["limit"]}
+
+    app = create_service_app(settings, title="demo", blueprints=[blp], readiness_checks={})
+    headers = {"Authorization": "Bearer " + mint_token(settings.jwt, "u", ["admin"], ["*"])}
+    return app.test_client(), headers
+
+
+@pytest.mark.parametrize("max_page_size, asked, answer", [
+    (200, None, 50), (200, 200, 200), (200, 201, 422), (500, 500, 500), (500, 501, 422), (20, None, 20),
+    (20, 21, 422), (20, 0, 422),
+])
+def test_max_page_size_caps_limit_and_the_default(max_page_size, asked, answer):
+    client, headers = page_size_app(max_page_size)
+    response = client.get("/api/demo/pages" + ("" if asked is None else f"?limit={asked}"), headers=headers)
+    if answer == 422:
+        assert response.status_code == 422 and response.json["errors"][0]["field"] == "limit"
+    else:
+        assert response.status_code == 200 and response.json == {"limit": answer}
+
+
+def test_the_openapi_document_shows_the_configured_maximum():
+    client, _ = page_size_app(500)
+    parameters = client.get("/api/demo/openapi.json").json["paths"]["/api/demo/pages"]["get"]["parameters"]
+    [limit] = [p for p in parameters if p["name"] == "limit"]
+    assert limit["schema"]["maximum"] == 500 and limit["schema"]["minimum"] == 1
+
+
+def test_max_page_size_below_one_is_refused(monkeypatch):
+    monkeypatch.setenv("DEMO_MAX_PAGE_SIZE", "0")
+    with pytest.raises(ValueError, match="MAX_PAGE_SIZE"):
+        Settings.from_env("demo")
