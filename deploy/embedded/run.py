@@ -82,12 +82,34 @@ DEMO_PARTIES = [
 ]
 
 
+WORKING_WEEK = {day: ["08:00", "16:30"] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def _load_demo_call_centre(client, headers) -> None:
+    """Two agents and one territory for every postal code, so customers get their call cycle at once."""
+    agents = []
+    for name, subject in (("Erika Muster", "demo-agent"), ("Sam Stand-in", None)):
+        response = client.post("/api/calls/agents", headers=headers, json={
+            "name": name, "role": "call_centre", "daily_capacity": 25, "working_hours": WORKING_WEEK,
+            "user_subject": subject})
+        if response.status_code != 201:
+            log.warning("demo agent refused: %s %s", response.status_code, response.get_data(as_text=True))
+            return
+        agents.append(response.json["agent_id"])
+    response = client.post("/api/calls/territories", headers=headers, json={
+        "name": "Everywhere", "postal_ranges": [["00000", "99999"]], "agent_id": agents[0],
+        "substitute_agent_id": agents[1]})
+    if response.status_code != 201:
+        log.warning("demo territory refused: %s %s", response.status_code, response.get_data(as_text=True))
+
+
 def load_demo_data(gateway: Gateway, token: str) -> None:
     client = Client(gateway)
     headers = {"Authorization": f"Bearer {token}"}
     existing = client.get("/api/customers/parties?limit=1", headers=headers)
     if existing.status_code != 200 or existing.json["items"]:
         return
+    _load_demo_call_centre(client, headers)
     created = []
     for party in DEMO_PARTIES:
         response = client.post("/api/customers/parties", json=party, headers=headers)
