@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from crm_calls.domain.calls import CALL_TYPES, INTERESTS, OUTCOMES, REQUESTABLE_TYPES, SLOTS, STATUSES
 
 ID = validate.Length(min=1, max=100)
+CAMPAIGN_ID = validate.Length(min=1, max=64)
 
 
 class CallSchema(Schema):
@@ -63,11 +64,11 @@ class CallRequestSchema(Schema):
     request_id = fields.String(required=True, validate=ID)
     party_id = fields.UUID(required=True)
     call_type = fields.String(required=True, validate=validate.OneOf(REQUESTABLE_TYPES))
-    campaign_id = fields.String(load_default=None, validate=ID)
+    campaign_id = fields.String(load_default=None, validate=CAMPAIGN_ID)
     window_start = fields.Date(required=True)
     window_end = fields.Date(required=True)
     priority = fields.Integer(load_default=0, validate=validate.Range(-10, 10))
-    script_id = fields.String(load_default=None, validate=ID)
+    script_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
 
     @validates_schema
     def _window(self, data, **_):

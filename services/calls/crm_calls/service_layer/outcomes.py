@@ -77,8 +77,7 @@ def _check_against_catalogues(uow, call: Call, outcome: Outcome) -> int | None:
             raise InvalidInput("this call has no script, so it takes no answers", "answers")
         return None
     script_id, version, steps = script
-    if outcome.contact_made:
-        validate_answers(steps if outcome.outcome == "reached" else _all_optional(steps), outcome.answers)
+    validate_answers(steps if outcome.outcome == "reached" else _all_optional(steps), outcome.answers)
     call.script_id = script_id
     return version
 

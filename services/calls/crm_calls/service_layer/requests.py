@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from crm_calls.domain import events
 from crm_calls.domain.calls import Call
 from crm_calls.domain.commands import RequestCall
+from crm_calls.domain.errors import Conflict
 from crm_calls.domain.interference import OVERFLOW, REFUSED, Resolution, resolve_request
 from crm_calls.service_layer.planner import Planner, party_key
 
@@ -23,6 +24,8 @@ def request_call(planner: Planner, party, party_calls: list[Call], cmd: RequestC
     """`party_calls` is the party's open calls and recent contacts; the new call is appended to it."""
     existing = next((c for c in party_calls if c.request_id == cmd.request_id), None) or \
         planner.repo.call_by_request(cmd.request_id)
+    if existing is not None and existing.party_id != cmd.party_id:
+        raise Conflict(f"request_id {cmd.request_id} was already used for another party", "request_id")
     if existing is not None:
         return RequestResult(cmd.request_id, "duplicate", "this request was already handled", existing)
     refusal = _refusal(party, cmd, planner)

@@ -842,9 +842,7 @@ def test_the_call_endpoints_are_documented(client):
         assert API + path in paths, path
 
 
-# -- defects found while writing these tests (the calls owner fixes them) -----------------------------------
-@pytest.mark.xfail(strict=True, reason="DELETE /call-requests/<request_id> does not check the caller's lines of "
-                                       "business: a requester scoped to another line withdraws the call (204)")
+# -- defects these tests found (fixed; kept as regression tests) ----------------------------------------------
 def test_a_requester_of_another_line_cannot_withdraw_a_call(client, auth, party, stored):
     call = requested_call(client, auth, party)  # an insurance prospect's campaign call
     before = stored()
@@ -854,9 +852,6 @@ def test_a_requester_of_another_line_cannot_withdraw_a_call(client, auth, party,
     assert stored() == before
 
 
-@pytest.mark.xfail(strict=True, reason="POST /call-requests with a request_id already used for another party "
-                                       "answers 200 'duplicate' with that other party's call, even when it is "
-                                       "in a line of business the caller does not see")
 def test_a_request_id_reused_for_another_party_does_not_reveal_the_first_call(client, auth, party):
     call = requested_call(client, auth, party)  # insurance
     banking_party = party(state="prospect", lob="banking")
@@ -866,9 +861,6 @@ def test_a_request_id_reused_for_another_party_does_not_reveal_the_first_call(cl
     assert response.status_code >= 400 and response.mimetype == PROBLEM, response.get_json()
 
 
-@pytest.mark.xfail(strict=True, reason="answers sent with a not_reached outcome are not checked against the script "
-                                       "(outcomes.py validates only when contact_made) but are stored in "
-                                       "outcome_details.answers as given")
 def test_answers_with_not_reached_are_checked_too(client, auth, party, stored):
     call = maintenance_calls(client, auth, party())[0]
     before = stored()
@@ -877,9 +869,6 @@ def test_answers_with_not_reached_are_checked_too(client, auth, party, stored):
     assert stored() == before
 
 
-@pytest.mark.xfail(strict=True, reason="POST /call-requests accepts campaign_id and script_id of up to 100 characters "
-                                       "(calls_schemas.ID) but the calls columns are String(64) and String(36): "
-                                       "longer values fail the INSERT on PostgreSQL and answer 500")
 @pytest.mark.parametrize("field, value", [("campaign_id", "c" * 65), ("script_id", "s" * 37)])
 def test_ids_longer_than_their_columns_are_refused_as_bad_input(client, auth, party, stored, field, value):
     body = request_body(party(state="prospect"), TODAY + timedelta(days=10), TODAY + timedelta(days=20),
