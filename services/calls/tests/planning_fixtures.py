@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
+from crm_shared.config import Settings
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from crm_calls.adapters import orm
+from crm_calls.bootstrap import build_runtime
 from crm_calls.service_layer.unit_of_work import CallsUnitOfWork
 
 WEEKDAYS = {d: ["08:00", "16:30"] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -45,3 +49,22 @@ def add_customer(engine, lifecycle_state: str = "customer", line_of_business: st
             postal_code=postal_code, city="Berlin", phone="+49 30 1", email=None, segment=segment, version=1,
             updated_at=datetime.now(UTC), deactivated=False))
     return party_id
+
+
+@contextmanager
+def migrated_runtime(postgres_url: str, amqp_url: str, prefix: str):
+    """A calls runtime on a new, migrated PostgreSQL database, dropped afterwards (for module-scoped fixtures)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    runtime = build_runtime(Settings.from_env("calls", database_url=url, amqp_url=amqp_url))
+    try:
+        runtime.migrate()
+        yield runtime
+    finally:
+        runtime.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -2,7 +2,6 @@
 made elsewhere, and each customer's cycle."""
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from crm_shared.web import ProblemError, current_principal, decode_cursor, page_of, require_role
@@ -19,6 +18,7 @@ from crm_calls.entrypoints import calls_schemas as s
 from crm_calls.service_layer import calls as use_cases
 from crm_calls.service_layer.contacts import RecordContact, cycle_of, record_contact
 from crm_calls.service_layer.outcomes import RecordOutcome, record_outcome
+from crm_calls.entrypoints.paths import path_uuid
 
 calls = Blueprint("calls", __name__, description="Calls: requests, interference decisions, outcomes, cycles")
 REQUESTERS = ("planner", "supervisor", "marketing")
@@ -42,13 +42,6 @@ def _after(cursor) -> str | None:
     return after[0] if after else None
 
 
-def _uuid(value: str, field: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise ProblemError(400, "Bad Request", f"{field} must be a UUID.",
-                           [{"location": "path", "field": field, "message": "Not a valid UUID."}]) from None
-
 
 @calls.route("/calls")
 class CallList(MethodView):
@@ -71,7 +64,7 @@ class CallItem(MethodView):
     def get(self, call_id: str):
         """One call, with its outcome and the script version it was made with."""
         with _uow() as uow:
-            call = uow.planning.get_call(_uuid(call_id, "call_id"))
+            call = uow.planning.get_call(path_uuid(call_id, "call_id"))
         if call is None or not current_principal().may_access(call.line_of_business):
             raise NotFound(f"no call {call_id} is visible to you")
         return call
@@ -90,7 +83,7 @@ class CallOutcome(MethodView):
         """Records what happened; not reached is retried at another time of day up to the attempt limit.
         The answer proposes the next step, and schedules it when it is a callback or a next contact."""
         outcome = Outcome(recorded_at=datetime.now(UTC), **body)
-        cmd = RecordOutcome(_uuid(call_id, "call_id"), outcome, current_principal())
+        cmd = RecordOutcome(path_uuid(call_id, "call_id"), outcome, current_principal())
         call, next_step = record_outcome(_uow(), cmd)
         return {"call": call, "next_step": next_step}
 
@@ -170,7 +163,7 @@ class Cycle(MethodView):
     @calls.alt_response(404, description="Unknown customer")
     def get(self, party_id: str):
         """The customer's contact policy, last contact, planned calls and whether the cycle is satisfied."""
-        return cycle_of(_uow(), _uuid(party_id, "party_id"), current_principal())
+        return cycle_of(_uow(), path_uuid(party_id, "party_id"), current_principal())
 
 
 def _result(result) -> dict:

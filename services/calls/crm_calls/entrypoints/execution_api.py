@@ -4,7 +4,6 @@ catalogue, an agent's work queue and the rejection analysis. The schemas refuse 
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date
 
 from crm_shared.web import ProblemError, current_principal, decode_cursor, idempotent, page_of, require_role
@@ -20,6 +19,7 @@ from crm_calls.domain.scripts import (CAMPAIGN_ID, MAX_CHOICE, MAX_CHOICES, MAX_
                                       MAX_QUESTION_TEXT, MAX_QUESTIONS, MAX_STEPS, QUESTION_ID, QUESTION_KINDS,
                                       REASON_CODE)
 from crm_calls.service_layer import execution
+from crm_calls.entrypoints.paths import path_uuid
 
 MANAGERS = execution.MANAGING_ROLES
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
@@ -45,13 +45,6 @@ def _in_range(value: date) -> None:
     if not EARLIEST <= value <= LATEST:
         raise ValidationError(f"must be from {EARLIEST} to {LATEST}")
 
-
-def _uuid(value: str, field: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise ProblemError(400, "Bad Request", f"{field} must be a UUID.",
-                           [{"location": "path", "field": field, "message": "Not a valid UUID."}]) from None
 
 
 class StrictBoolean(fields.Boolean):
@@ -269,7 +262,7 @@ class ScriptItem(MethodView):
     @scripts_blp.alt_response(404, description="No such script")
     def get(self, script_id: str):
         """The latest version of a script."""
-        return execution.get_script(_uow(), _uuid(script_id, "script_id"))
+        return execution.get_script(_uow(), path_uuid(script_id, "script_id"))
 
     @scripts_blp.arguments(ScriptReviseSchema)
     @scripts_blp.response(200, ScriptSchema)
@@ -282,7 +275,7 @@ class ScriptItem(MethodView):
     def put(self, body, script_id: str):
         """Give a script new name and steps: this adds the next version and keeps the earlier ones unchanged.
         What the script is for (call_type or campaign_id) stays; predefined scripts are versioned the same way."""
-        return execution.revise_script(_uow(), _uuid(script_id, "script_id"), actor=current_principal().subject,
+        return execution.revise_script(_uow(), path_uuid(script_id, "script_id"), actor=current_principal().subject,
                                        **body)
 
     @scripts_blp.response(204)
@@ -293,7 +286,7 @@ class ScriptItem(MethodView):
     @require_role(*MANAGERS)
     def delete(self, script_id: str):
         """Delete a script with all its versions. Predefined scripts and scripts calls were made with are kept."""
-        execution.delete_script(_uow(), _uuid(script_id, "script_id"))
+        execution.delete_script(_uow(), path_uuid(script_id, "script_id"))
         return None
 
 
@@ -304,7 +297,7 @@ class ScriptVersionItem(MethodView):
     @scripts_blp.alt_response(404, description="No such script or version")
     def get(self, script_id: str, version: int):
         """One version of a script, as it was when calls were made with it."""
-        return execution.get_script(_uow(), _uuid(script_id, "script_id"), version)
+        return execution.get_script(_uow(), path_uuid(script_id, "script_id"), version)
 
 
 # -- rejection reasons ------------------------------------------------------------------------------------
@@ -355,7 +348,7 @@ class WorkQueue(MethodView):
         has passed, in the caller's lines of business: by priority (highest first), then window end, then
         call id; each with the customer's details and the script to use. Agents (role agent) see only their
         own queue; supervisors, planners and admins any."""
-        return execution.work_queue(_uow(), current_principal(), _uuid(agent_id, "agent_id"), args["day"])
+        return execution.work_queue(_uow(), current_principal(), path_uuid(agent_id, "agent_id"), args["day"])
 
 
 # -- analysis ---------------------------------------------------------------------------------------------

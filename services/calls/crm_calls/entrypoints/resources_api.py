@@ -8,7 +8,6 @@ optional `If-Match` on changes answers 412 when it does not match.
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 
 from crm_shared.web import ProblemError, current_principal, decode_cursor, idempotent, page_of, require_role
@@ -20,6 +19,7 @@ from flask_smorest import Blueprint
 from crm_calls.entrypoints import resources_schemas as s
 from crm_calls.service_layer import resources as use_cases
 from crm_calls.service_layer.resources import VersionMismatch
+from crm_calls.entrypoints.paths import path_uuid
 
 PLANNER = "planner"
 
@@ -32,13 +32,6 @@ rules = Blueprint("planning_rules", __name__,
 def _uow():
     return current_app.extensions["crm"]["uow"]()
 
-
-def _uuid(value: str, field: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise ProblemError(400, "Bad Request", f"{field} must be a UUID.",
-                           [{"location": "path", "field": field, "message": "Not a valid UUID."}]) from None
 
 
 def _month(value: str) -> str:
@@ -120,7 +113,7 @@ class AgentItem(MethodView):
     @_problems(agents, BAD_ID, NO_AGENT)
     def get(self, agent_id: str):
         """One agent; the ETag is its version."""
-        agent = use_cases.get_agent(_uow(), _uuid(agent_id, "agent_id"))
+        agent = use_cases.get_agent(_uow(), path_uuid(agent_id, "agent_id"))
         return agent, 200, _etag(agent.version)
 
     @require_role(PLANNER)
@@ -133,7 +126,7 @@ class AgentItem(MethodView):
         """Change name, role, capacity, working hours, user_subject or active.
 
         Calls already planned stay where they are, also when the capacity drops or the agent is deactivated."""
-        agent = use_cases.update_agent(_uow(), _uuid(agent_id, "agent_id"), body, _version(headers))
+        agent = use_cases.update_agent(_uow(), path_uuid(agent_id, "agent_id"), body, _version(headers))
         return agent, 200, _etag(agent.version)
 
 
@@ -143,7 +136,7 @@ class Absences(MethodView):
     @_problems(agents, BAD_ID, NO_AGENT)
     def get(self, agent_id: str):
         """The agent's absences by first day."""
-        return {"items": use_cases.list_absences(_uow(), _uuid(agent_id, "agent_id"))}
+        return {"items": use_cases.list_absences(_uow(), path_uuid(agent_id, "agent_id"))}
 
     @idempotent
     @require_role(PLANNER)
@@ -157,7 +150,7 @@ class Absences(MethodView):
         territory (team or substitute) on the same day, else to another free day of the call's window, else to
         overflow. `replanned` counts them; each move publishes call_rescheduled or call_overflowed.
         Idempotency-Key."""
-        absence, counts = use_cases.add_absence(_uow(), _uuid(agent_id, "agent_id"), **body)
+        absence, counts = use_cases.add_absence(_uow(), path_uuid(agent_id, "agent_id"), **body)
         return {**asdict(absence), "replanned": counts}, 201
 
 
@@ -168,7 +161,7 @@ class AbsenceItem(MethodView):
     @_problems(agents, BAD_ID, FORBIDDEN, (404, "No such absence of this agent"))
     def delete(self, agent_id: str, absence_id: str):
         """Remove an absence. Calls moved away when it was entered are not moved back."""
-        use_cases.remove_absence(_uow(), _uuid(agent_id, "agent_id"), _uuid(absence_id, "absence_id"))
+        use_cases.remove_absence(_uow(), path_uuid(agent_id, "agent_id"), path_uuid(absence_id, "absence_id"))
         return "", 204
 
 
@@ -178,7 +171,7 @@ class Targets(MethodView):
     @_problems(agents, BAD_ID, NO_AGENT)
     def get(self, agent_id: str):
         """The agent's monthly targets by month."""
-        return {"items": use_cases.list_targets(_uow(), _uuid(agent_id, "agent_id"))}
+        return {"items": use_cases.list_targets(_uow(), path_uuid(agent_id, "agent_id"))}
 
 
 @agents.route("/agents/<agent_id>/targets/<month>")
@@ -189,7 +182,7 @@ class TargetItem(MethodView):
     @_problems(agents, BAD_ID, FORBIDDEN, NO_AGENT, (422, "Malformed month (YYYY-MM) or figures"))
     def put(self, body, agent_id: str, month: str):
         """Set the agent's target for a month (YYYY-MM); it overrides the role's quota for that month."""
-        return use_cases.set_target(_uow(), _uuid(agent_id, "agent_id"), _month(month), body)
+        return use_cases.set_target(_uow(), path_uuid(agent_id, "agent_id"), _month(month), body)
 
 
 @agents.route("/agents/<agent_id>/performance")
@@ -208,7 +201,7 @@ class Performance(MethodView):
 
         The target is the agent's own for the month, else its role's quota (`target_source`);
         ratio = actual / target, null without a target (or a target of 0)."""
-        return use_cases.agent_performance(_uow(), _uuid(agent_id, "agent_id"), args["month"], current_principal())
+        return use_cases.agent_performance(_uow(), path_uuid(agent_id, "agent_id"), args["month"], current_principal())
 
 
 # -- territories ---------------------------------------------------------------------------------------------
@@ -253,7 +246,7 @@ class TerritoryItem(MethodView):
     @_problems(territories, BAD_ID, (404, "No such territory"))
     def get(self, territory_id: str):
         """One territory; the ETag is its version."""
-        territory = use_cases.get_territory(_uow(), _uuid(territory_id, "territory_id"))
+        territory = use_cases.get_territory(_uow(), path_uuid(territory_id, "territory_id"))
         return territory, 200, _etag(territory.version)
 
     @require_role(PLANNER)
@@ -269,7 +262,7 @@ class TerritoryItem(MethodView):
         is not with the customer's responsible agent (a stable pick from the team) moves in the same
         transaction, if that agent changed or the call's agent left the territory. `replanned` counts them
         (null when the agents did not change)."""
-        territory, counts = use_cases.replace_territory(_uow(), _uuid(territory_id, "territory_id"),
+        territory, counts = use_cases.replace_territory(_uow(), path_uuid(territory_id, "territory_id"),
                                                         _territory_fields(body), _version(headers))
         return {**asdict(territory), "replanned": counts}, 200, _etag(territory.version)
 
@@ -278,7 +271,7 @@ class TerritoryItem(MethodView):
     @_problems(territories, BAD_ID, FORBIDDEN, (404, "No such territory"), (409, "It still has open calls"))
     def delete(self, territory_id: str):
         """Delete a territory that has no open calls (give it to another agent first otherwise)."""
-        use_cases.delete_territory(_uow(), _uuid(territory_id, "territory_id"))
+        use_cases.delete_territory(_uow(), path_uuid(territory_id, "territory_id"))
         return "", 204
 
 

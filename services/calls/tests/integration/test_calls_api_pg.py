@@ -4,12 +4,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from planning_fixtures import migrated_runtime
 from calls_factories import party_event
 from crm_shared.auth import mint_token
-from crm_shared.config import Settings
 from sqlalchemy.orm import Session
 
-from crm_calls.bootstrap import build_runtime
 from crm_calls.service_layer.handlers import HANDLERS
 
 PROBLEM = "application/problem+json"
@@ -18,31 +17,18 @@ PROBLEM = "application/problem+json"
 @pytest.fixture(scope="module")
 def runtime(postgres_url, amqp_url):
     # module scope: one database for all API tests, dropped at the end
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"calls_api_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    runtime = build_runtime(Settings.from_env("calls", database_url=url, amqp_url=amqp_url))
-    runtime.migrate()
-    with Session(runtime.engine) as session, session.begin():
-        for i in range(5):
-            e = party_event("registered", display_name=f"Insurer {i}", line_of_business="insurance",
-                            lifecycle_state="customer" if i % 2 else "prospect")
+    with migrated_runtime(postgres_url, amqp_url, "calls_api") as runtime:
+        with Session(runtime.engine) as session, session.begin():
+            for i in range(5):
+                e = party_event("registered", display_name=f"Insurer {i}", line_of_business="insurance",
+                                lifecycle_state="customer" if i % 2 else "prospect")
+                HANDLERS[e.type](session, e)
+            for i in range(3):
+                e = party_event("registered", display_name=f"Bank {i}", line_of_business="banking")
+                HANDLERS[e.type](session, e)
+            e = party_event("deactivated", display_name="Gone", line_of_business="insurance", version=2)
             HANDLERS[e.type](session, e)
-        for i in range(3):
-            e = party_event("registered", display_name=f"Bank {i}", line_of_business="banking")
-            HANDLERS[e.type](session, e)
-        e = party_event("deactivated", display_name="Gone", line_of_business="insurance", version=2)
-        HANDLERS[e.type](session, e)
-    yield runtime
-    runtime.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        yield runtime
 
 
 @pytest.fixture(scope="module")

@@ -12,16 +12,14 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from planning_fixtures import migrated_runtime
 from calls_factories import party_event
 from crm_shared.auth import mint_token
-from crm_shared.config import Settings
 from crm_shared.web import encode_cursor
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from crm_calls.adapters import orm
-from crm_calls.bootstrap import build_runtime
 from crm_calls.service_layer.handlers import HANDLERS
 
 PROBLEM = "application/problem+json"
@@ -39,26 +37,16 @@ CAMPAIGN_ANSWERS = {"interested": True}
 @pytest.fixture(scope="module")
 def runtime(postgres_url, amqp_url):
     # module scope: one database for every test here, dropped at the end
-    name = f"calls_http_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    runtime = build_runtime(Settings.from_env("calls", database_url=url, amqp_url=amqp_url))
-    runtime.migrate()
-    with runtime.engine.begin() as conn:
-        conn.execute(insert(orm.agents), [
-            {"agent_id": agent_id, "name": name, "role": "call_centre", "user_subject": subject,
-             "daily_capacity": 200, "working_hours": EVERY_DAY, "active": True, "version": 1}
-            for agent_id, name, subject in ((ANNA, "Anna", "anna"), (BERT, "Bert", "bert"))])
-        conn.execute(insert(orm.territories).values(
-            territory_id=TERRITORY, name="Berlin", line_of_business=None, postal_ranges=[["10000", "19999"]],
-            regions=[], agent_id=ANNA, substitute_agent_id=None, member_agent_ids=[], version=1))
-    yield runtime
-    runtime.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with migrated_runtime(postgres_url, amqp_url, "calls_http") as runtime:
+        with runtime.engine.begin() as conn:
+            conn.execute(insert(orm.agents), [
+                {"agent_id": agent_id, "name": name, "role": "call_centre", "user_subject": subject,
+                 "daily_capacity": 200, "working_hours": EVERY_DAY, "active": True, "version": 1}
+                for agent_id, name, subject in ((ANNA, "Anna", "anna"), (BERT, "Bert", "bert"))])
+            conn.execute(insert(orm.territories).values(
+                territory_id=TERRITORY, name="Berlin", line_of_business=None, postal_ranges=[["10000", "19999"]],
+                regions=[], agent_id=ANNA, substitute_agent_id=None, member_agent_ids=[], version=1))
+        yield runtime
 
 
 @pytest.fixture(scope="module")

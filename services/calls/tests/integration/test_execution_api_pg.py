@@ -7,15 +7,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from planning_fixtures import migrated_runtime
 from crm_shared.auth import mint_token
-from crm_shared.config import Settings
-from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from crm_calls.adapters import orm
 from crm_calls.adapters.execution_repository import ExecutionRepository
-from crm_calls.bootstrap import build_runtime
 
 PROBLEM = "application/problem+json"
 API = "/api/calls"
@@ -32,18 +30,8 @@ STEPS = [{"prompt": "Greet", "questions": []},
 @pytest.fixture(scope="module")
 def runtime(postgres_url, amqp_url):
     # module scope: one database for all tests here, dropped at the end
-    name = f"calls_exec_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    runtime = build_runtime(Settings.from_env("calls", database_url=url, amqp_url=amqp_url))
-    runtime.migrate()
-    yield runtime
-    runtime.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with migrated_runtime(postgres_url, amqp_url, "calls_exec") as runtime:
+        yield runtime
 
 
 @pytest.fixture(scope="module")
