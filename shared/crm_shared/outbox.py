@@ -21,6 +21,7 @@ from crm_shared.broker import Outgoing, PublishFailed, Publisher
 from crm_shared.events import CloudEvent, exchange_for
 
 log = logging.getLogger(__name__)
+COPY_THRESHOLD = 200
 RELAYED = Counter("crm_outbox_relayed_total", "Events the relay published and the broker confirmed", ["service"])
 
 
@@ -35,10 +36,24 @@ def write_events(connection, outbox: Table, service: str, events: Iterable[Cloud
         }
         for e in events
     ]
-    if rows:
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
+        _copy_rows(connection, outbox, rows)
+    else:
         connection.execute(insert(outbox), rows)
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"NOTIFY {notify_channel(outbox)}"))
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"NOTIFY {notify_channel(outbox)}"))
+
+
+def _copy_rows(connection, outbox: Table, rows: list[dict]) -> None:
+    """COPY for a bulk job's thousands of events (a nightly planning run, say): several times faster than
+    INSERT, in the same transaction, and rows keep their order (position comes from the sequence)."""
+    columns = list(rows[0])
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {outbox.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def notify_channel(outbox: Table) -> str:
