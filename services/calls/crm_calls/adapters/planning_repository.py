@@ -120,6 +120,10 @@ class PlanningRepository:
         row = self.session.execute(select(orm.calls).where(orm.calls.c.request_id == request_id)).first()
         return call_from_row(row) if row else None
 
+    def calls_by_requests(self, request_ids: Iterable[str]) -> dict[str, Call]:
+        query = select(orm.calls).where(orm.calls.c.request_id.in_(sorted(set(request_ids))))
+        return {row.request_id: call_from_row(row) for row in self.session.execute(query)}
+
     def open_calls(self, *, agent_id: str | None = None, territory_id: str | None = None,
                    first: date | None = None, last: date | None = None) -> list[Call]:
         table = orm.calls

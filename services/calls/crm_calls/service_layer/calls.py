@@ -28,7 +28,8 @@ def request_calls(uow, cmds: list[RequestCall], *, wait_for_parties: bool = Fals
         if missing and wait_for_parties:
             raise PartyNotReplicated(f"parties not replicated yet: {', '.join(sorted(set(missing))[:5])}")
         planner, contacts = _planner_for(uow, parties)
-        results = [request_call(planner, parties.get(c.party_id), contacts.setdefault(c.party_id, []), c)
+        known = uow.planning.calls_by_requests(c.request_id for c in cmds)
+        results = [request_call(planner, parties.get(c.party_id), contacts.setdefault(c.party_id, []), c, known)
                    for c in cmds]
         commit_planner(uow, planner)
     return results

@@ -20,10 +20,12 @@ class RequestResult:
     call: Call | None
 
 
-def request_call(planner: Planner, party, party_calls: list[Call], cmd: RequestCall) -> RequestResult:
-    """`party_calls` is the party's open calls and recent contacts; the new call is appended to it."""
-    existing = next((c for c in party_calls if c.request_id == cmd.request_id), None) or \
-        planner.repo.call_by_request(cmd.request_id)
+def request_call(planner: Planner, party, party_calls: list[Call], cmd: RequestCall,
+                 known: dict[str, Call] | None = None) -> RequestResult:
+    """`party_calls` is the party's open calls and recent contacts; the new call is appended to it. `known`:
+    the calls already made for the batch's request ids, when the caller looked them up at once."""
+    existing = next((c for c in party_calls if c.request_id == cmd.request_id), None) or (
+        known.get(cmd.request_id) if known is not None else planner.repo.call_by_request(cmd.request_id))
     if existing is not None and existing.party_id != cmd.party_id:
         raise Conflict(f"request_id {cmd.request_id} was already used for another party", "request_id")
     if existing is not None:
