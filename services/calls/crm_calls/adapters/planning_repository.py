@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from crm_shared.db import dialect_insert
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from crm_calls.adapters import orm
@@ -119,6 +119,14 @@ class PlanningRepository:
     def call_by_request(self, request_id: str) -> Call | None:
         row = self.session.execute(select(orm.calls).where(orm.calls.c.request_id == request_id)).first()
         return call_from_row(row) if row else None
+
+    def refresh_statistics(self) -> None:
+        """ANALYZE the tables bulk planning grows, in its own short transaction (PostgreSQL only)."""
+        if self.dialect != "postgresql":
+            return
+        with self.session.get_bind().connect() as conn:
+            conn.execute(text("ANALYZE calls, agent_day_loads, interference_decisions"))
+            conn.commit()
 
     def calls_by_requests(self, request_ids: Iterable[str]) -> dict[str, Call]:
         query = select(orm.calls).where(orm.calls.c.request_id.in_(sorted(set(request_ids))))

@@ -15,6 +15,9 @@ from crm_calls.service_layer.planner import Planner, commit_planner
 from crm_calls.service_layer.requests import RequestResult, request_call, withdraw_request
 
 CONTACT_MEMORY_DAYS = 366
+# A first roll-out writes millions of calls; the query planner must see them before the next chunks' reads,
+# whatever autovacuum is doing (with stale statistics one lookup by party scanned 2.4M rows instead of 1,200).
+ANALYZE_EVERY_PARTIES = 50_000
 
 
 class PartyNotReplicated(Exception):
@@ -59,10 +62,11 @@ def sync_parties(uow, party_ids: Iterable[str], today: date | None = None) -> No
 
 
 def roll_forward(uow_factory: Callable[[], object], today: date | None = None, chunk_size: int = 2000,
-                 progress: Callable[[int], None] | None = None) -> dict[str, int]:
+                 progress: Callable[[int], None] | None = None,
+                 analyze_every: int = ANALYZE_EVERY_PARTIES) -> dict[str, int]:
     """The daily job: every party's calls brought up to date, one chunk of parties per transaction."""
     totals = {"parties": 0, "calls_planned": 0, "calls_moved": 0, "overflow": 0}
-    after = ""
+    after, since_analyze = "", 0
     while True:
         uow = uow_factory()
         with uow:
@@ -80,6 +84,11 @@ def roll_forward(uow_factory: Callable[[], object], today: date | None = None, c
             _count(totals, planner, len(parties))
             commit_planner(uow, planner)
         after = party_ids[-1]
+        since_analyze += len(party_ids)
+        if since_analyze >= analyze_every:
+            with uow_factory() as stats_uow:
+                stats_uow.planning.refresh_statistics()
+            since_analyze = 0
         if progress:
             progress(totals["parties"])
 

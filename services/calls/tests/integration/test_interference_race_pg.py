@@ -89,3 +89,16 @@ def test_cycle_planning_racing_a_campaign_request(runtime):
         campaign_calls = conn.execute(text("SELECT count(*) FROM calls WHERE call_type = 'campaign' "
                                            "AND status = 'scheduled'")).scalar()
     assert campaign_calls == ROUNDS  # the campaign call always finds room: shift or takeover
+
+
+def test_roll_forward_refreshes_statistics_as_it_goes(runtime):
+    from crm_calls.service_layer.calls import roll_forward
+
+    add_team(runtime.engine, capacity=50)
+    for _ in range(3):
+        add_customer(runtime.engine)
+    totals = roll_forward(uow_factory(runtime.engine), chunk_size=1, analyze_every=1)
+    with runtime.engine.connect() as conn:
+        analyzed = conn.execute(text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'calls'")).scalar()
+    assert totals["parties"] == 3 and totals["calls_planned"] >= 6
+    assert analyzed is not None
