@@ -31,6 +31,8 @@ class Settings:
     jwt: JwtSettings
     max_page_size: int = 200
     retry_delays_ms: tuple[int, ...] = field(default=(1000, 5000, 30000))
+    db_pool_pre_ping: str = "idle"
+    db_pool_recycle: int = 1800
 
     @classmethod
     def from_env(cls, service: str, **overrides) -> Settings:
@@ -51,6 +53,8 @@ class Settings:
             ),
             max_page_size=int(_env(service, "MAX_PAGE_SIZE", "200")),
             retry_delays_ms=tuple(int(x) for x in retry.split(",") if x.strip()),
+            db_pool_pre_ping=_env(service, "DB_POOL_PRE_PING", "idle").strip().lower(),
+            db_pool_recycle=int(_env(service, "DB_POOL_RECYCLE", "1800")),
         )
         values.update(overrides)
         if values["max_page_size"] < 1:

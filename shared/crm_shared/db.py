@@ -1,21 +1,83 @@
-"""Engine creation and the few dialect differences the plumbing must paper over (PostgreSQL, SQLite)."""
+"""Engine creation and the few dialect differences the plumbing must paper over (PostgreSQL, SQLite).
+
+How a pooled connection is checked before use (`DB_POOL_PRE_PING`, see docs/operations.md):
+
+- `idle` (default): a connection used within the last `IDLE_PING_AFTER_S` seconds gets only a non-blocking
+  look at its socket. A server that restarts, or that ends the backend (`pg_terminate_backend`, an idle
+  timeout), sends its FATAL message and closes the socket, so the socket is readable; such a connection is
+  replaced before the request uses it. A connection idle for longer gets a real `SELECT 1` round trip, which
+  also catches a peer that vanished without a word (a dropped network path).
+- `always`: SQLAlchemy's `pool_pre_ping`, a `SELECT 1` round trip at every checkout.
+- `never`: no check. A dead connection fails the request that uses it; SQLAlchemy then invalidates the whole
+  pool, so the next requests reconnect.
+
+In every mode `pool_recycle` (`DB_POOL_RECYCLE`, seconds) replaces connections older than that.
+"""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Table, create_engine, event
+import select
+import time
+
+from sqlalchemy import JSON, Table, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 JsonDocument = JSON().with_variant(postgresql.JSONB(), "postgresql")
+PRE_PING_MODES = ("idle", "always", "never")
+IDLE_PING_AFTER_S = 10.0
+DEFAULT_POOL_RECYCLE_S = 1800
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, pre_ping: str = "idle", pool_recycle: int = DEFAULT_POOL_RECYCLE_S,
+                **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    if pre_ping not in PRE_PING_MODES:
+        raise ValueError(f"DB_POOL_PRE_PING must be one of {', '.join(PRE_PING_MODES)}, not {pre_ping!r}")
+    kwargs.setdefault("pool_pre_ping", pre_ping == "always")
     kwargs.setdefault("pool_size", 10)
-    return create_engine(url, **kwargs)
+    kwargs.setdefault("pool_recycle", pool_recycle)
+    engine = create_engine(url, **kwargs)
+    if pre_ping == "idle" and not kwargs["pool_pre_ping"]:
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _check_before_use(engine))
+    return engine
+
+
+def _note_checkin(_dbapi_connection, record) -> None:
+    if record is not None:
+        record.info["crm_checked_in_at"] = time.monotonic()
+
+
+def _check_before_use(engine: Engine):
+    def check(dbapi_connection, record, _proxy) -> None:
+        checked_in_at = record.info.pop("crm_checked_in_at", None)
+        if checked_in_at is None:
+            return  # a fresh connection
+        if _server_has_spoken(dbapi_connection):
+            # An idle connection has nothing to read unless the server said goodbye (or closed it).
+            raise exc.DisconnectionError("the server closed this pooled connection")
+        if time.monotonic() - checked_in_at > IDLE_PING_AFTER_S:
+            try:
+                ping = engine.dialect.do_ping(dbapi_connection)
+            except Exception as error:  # noqa: BLE001 - any failure of the ping means: do not use it
+                raise exc.DisconnectionError(f"pooled connection failed its ping: {error}") from error
+            if not ping:
+                raise exc.DisconnectionError("pooled connection failed its ping")
+    return check
+
+
+def _server_has_spoken(dbapi_connection) -> bool:
+    try:
+        if getattr(dbapi_connection, "closed", False):
+            return True
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    except Exception:  # noqa: BLE001 - a connection whose socket cannot even be looked at is not usable
+        return True
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

@@ -23,7 +23,8 @@ def standard_runtime(settings: Settings, package: str, *, title: str, messaging:
     """Engine, migrations (`<package>:migrations`), app factory with database and broker readiness checks,
     the idempotency table the `@idempotent` decorator needs, and `configure_app` for what is the
     service's own (its error handlers, say). Callables receive the finished runtime."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pre_ping=settings.db_pool_pre_ping,
+                         pool_recycle=settings.db_pool_recycle)
 
     def create_app():
         app = create_service_app(
