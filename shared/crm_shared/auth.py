@@ -44,11 +44,37 @@ class Principal:
 
 
 class TokenVerifier:
+    """Verifies tokens and remembers, for a short while, the tokens it has verified.
+
+    A client sends the same token with every request, and checking its signature and claims was the largest
+    single cost of a small read. A remembered token is taken again without verification until the earlier
+    of its `exp` and `CACHE_SECONDS` after it was verified; the entry is keyed by the whole token, signature
+    included, so only the very token that passed is accepted. `CACHE_SECONDS` also bounds how long a token
+    signed with a key the JWKS endpoint has since withdrawn is still accepted. Failures are never remembered.
+    """
+
+    CACHE_SECONDS = 60.0
+    CACHE_SIZE = 4096
+
     def __init__(self, settings: JwtSettings):
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     def verify(self, token: str) -> Principal:
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            if now < remembered[0]:
+                return remembered[1]
+            self._verified.pop(token, None)
+        principal, expires = self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()  # simple bound; tokens are re-verified once
+        self._verified[token] = (min(expires, now + self.CACHE_SECONDS), principal)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self.settings.secret
             claims = jwt.decode(
@@ -60,8 +86,9 @@ class TokenVerifier:
         roles, lobs = claims.get("roles", []), claims.get("lob", [])
         if not isinstance(roles, list) or not isinstance(lobs, list):
             raise AuthError("invalid token: roles and lob must be lists")
-        return Principal(subject=str(claims["sub"]), roles=frozenset(map(str, roles)),
-                         lines_of_business=frozenset(map(str, lobs)))
+        principal = Principal(subject=str(claims["sub"]), roles=frozenset(map(str, roles)),
+                              lines_of_business=frozenset(map(str, lobs)))
+        return principal, float(claims["exp"])
 
 
 def mint_token(settings: JwtSettings, subject: str, roles: list[str], lines_of_business: list[str],

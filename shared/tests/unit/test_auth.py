@@ -41,3 +41,44 @@ def _claims(**overrides):
 def test_bad_tokens_are_refused(token):
     with pytest.raises(AuthError):
         TokenVerifier(SETTINGS).verify(token)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
+    import crm_shared.auth as auth
+    verifier = TokenVerifier(SETTINGS)
+    token = mint_token(SETTINGS, "ann", ["sales"], ["retail"], ttl_seconds=30)
+    first = verifier.verify(token)
+    decodes = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(auth.jwt, "decode", lambda *a, **k: decodes.append(1) or real_decode(*a, **k))
+    assert verifier.verify(token) == first and decodes == []  # no second signature check
+
+    later = time.time() + 31  # past exp: not taken from the cache, verified again (and PyJWT judges exp)
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    verifier.verify(token)
+    assert decodes == [1]
+
+
+def test_a_remembered_token_is_checked_again_after_the_cache_period(monkeypatch):
+    import crm_shared.auth as auth
+    verifier = TokenVerifier(SETTINGS)
+    token = mint_token(SETTINGS, "ann", [], [], ttl_seconds=3600)
+    verifier.verify(token)
+    later = time.time() + TokenVerifier.CACHE_SECONDS + 1
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    decodes = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(auth.jwt, "decode", lambda *a, **k: decodes.append(1) or real_decode(*a, **k))
+    assert verifier.verify(token).subject == "ann" and decodes == [1]
+
+
+def test_a_token_that_differs_in_its_signature_is_not_taken_from_the_cache():
+    verifier = TokenVerifier(SETTINGS)
+    token = mint_token(SETTINGS, "ann", ["admin"], ["*"])
+    verifier.verify(token)
+    header, payload, signature = token.split(".")
+    forged = ".".join([header, payload, ("A" if signature[0] != "A" else "B") + signature[1:]])
+    with pytest.raises(AuthError):
+        verifier.verify(forged)
+    with pytest.raises(AuthError):
+        verifier.verify(forged)  # a failure is not remembered either
