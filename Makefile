@@ -1,4 +1,4 @@
-.PHONY: run test local bench install infra
+.PHONY: run test local bench bench-calls install infra
 
 run: install      ## the whole CRM in one process (SQLite, in-process bus), gateway on localhost:8080
 	.venv/bin/python deploy/embedded/run.py
@@ -19,3 +19,6 @@ bench: install infra  ## needs wrk (Debian package) for the read benchmark
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	.venv/bin/python bench/pipeline.py
 	.venv/bin/python bench/read_api.py
+
+bench-calls: install infra  ## calls planning: 100k customers' 12-month cycles + campaign calls, invariants, COPY baseline
+	.venv/bin/python bench/calls_planning.py
