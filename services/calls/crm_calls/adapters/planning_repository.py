@@ -181,10 +181,11 @@ class PlanningRepository:
     def party_ids_after(self, after: str, limit: int) -> list[str]:
         """Parties whose calls the daily job looks after: customers, and anyone with open calls."""
         table = orm.customer_replica
-        with_open_calls = select(orm.calls.c.party_id).where(orm.calls.c.status.in_(OPEN_STATUSES))
+        calls = orm.calls
+        has_open_calls = select(calls.c.party_id).where(  # correlated EXISTS: an index probe per party
+            calls.c.party_id == table.c.party_id, calls.c.status.in_(OPEN_STATUSES)).exists()
         query = select(table.c.party_id).where(table.c.party_id > after).where(or_(
-            and_(table.c.lifecycle_state == "customer", table.c.deactivated.is_(False)),
-            table.c.party_id.in_(with_open_calls)))
+            and_(table.c.lifecycle_state == "customer", table.c.deactivated.is_(False)), has_open_calls))
         return list(self.session.scalars(query.order_by(table.c.party_id).limit(limit)))
 
     # -- reads for the API -------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 A requested call (campaign, telemarketing, service, follow-up) that would come within the gap of another
 call of the same party is resolved in this documented order:
 1. take over: when a maintenance call lies within the gap and the requested call fits into that maintenance
-   call's window, the requested call is placed there and the maintenance call is cancelled. The contact still
-   happens inside the cycle's window, so the cycle stays satisfied and the customer is called once, not twice;
+   call's window, the requested call is placed there (on the free day nearest the maintenance call's, so the
+   cycle's spacing holds) and the maintenance call is cancelled. The contact still happens inside the cycle's
+   window, so the cycle stays satisfied and the customer is called once, not twice;
 2. shift: otherwise the requested call moves to the first day of its own window that keeps the gap to every
    other call (the next free slot);
 3. refuse: when neither fits, the request is refused with the calls it collides with as the reason.
@@ -58,7 +59,8 @@ def resolve_request(window: DayWindow, contacts: Sequence[PartyContact], gap_day
         if shared is None:
             continue
         others = [c.day for c in contacts if c.call_id != maintenance.call_id]
-        placement = book.place(agent_ids, shared, key=key, blocked=gap_blocker(others, gap_days))
+        placement = book.place(agent_ids, shared, key=key, blocked=gap_blocker(others, gap_days),
+                               near=maintenance.day)
         if placement is not None:
             return Resolution(TOOK_OVER, f"takes over maintenance call {maintenance.call_id} (due "
                                          f"{maintenance.day}); the cycle stays satisfied", placement,

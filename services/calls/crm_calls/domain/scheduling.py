@@ -65,17 +65,19 @@ class CapacityBook:
         self.changes[(agent_id, day)] -= 1
 
     def place(self, agent_ids: Iterable[str], window: DayWindow, *, key: int = 0,
-              blocked: Callable[[date], bool] | None = None, earliest_first: bool = False) -> Placement | None:
-        """The first agent (in the order given) with a free day in the window; books it."""
+              blocked: Callable[[date], bool] | None = None, earliest_first: bool = False,
+              near: date | None = None) -> Placement | None:
+        """The first agent (in the order given) with a free day in the window; books it. `near`: take the
+        free day closest to this one (a takeover keeps the contact where the cycle had it)."""
         for agent_id in agent_ids:
-            day = self._free_day(agent_id, window, key, blocked, earliest_first)
+            day = self._free_day(agent_id, window, key, blocked, earliest_first, near)
             if day is not None:
                 self.book(agent_id, day)
                 slots = self.agents[agent_id].slots_on(day) or ("morning",)
                 return Placement(agent_id, day, slots[key % len(slots)])
         return None
 
-    def _free_day(self, agent_id, window, key, blocked, earliest_first) -> date | None:
+    def _free_day(self, agent_id, window, key, blocked, earliest_first, near=None) -> date | None:
         if agent_id not in self.agents:
             return None
         capacity, load = self._lists(agent_id)
@@ -85,8 +87,12 @@ class CapacityBook:
         if length <= 0:
             return None
         offset = 0 if earliest_first else key % length
-        for step in range(length):
-            index = first + (offset + step) % length
+        if near is not None:
+            target = (near - self.base).days
+            order = sorted(range(first, last + 1), key=lambda i: (abs(i - target), i))
+        else:
+            order = (first + (offset + step) % length for step in range(length))
+        for index in order:
             if load[index] < capacity[index]:
                 day = self.base + timedelta(days=index)
                 if blocked is None or not blocked(day):

@@ -253,3 +253,9 @@ def test_a_team_change_moves_only_the_customers_of_who_came_or_went():
     moved = [k for k in keys if before.agents_for(k)[0] != after.agents_for(k)[0]]
     assert all(after.agents_for(k)[0] == "d" for k in moved)  # every customer who moved went to the newcomer
     assert 0.15 < len(moved) / len(keys) < 0.35  # about a quarter, not almost everyone
+
+
+def test_a_takeover_keeps_the_contact_near_the_maintenance_day():
+    maintenance = contact("m", 24, window=DayWindow(day(0), day(60)))  # day 24 is a Friday
+    result = resolve_request(DayWindow(day(10), day(40)), [maintenance], 14, book_for(), ["a"], key=3)
+    assert result.decision == TOOK_OVER and result.placement.day == day(24)
