@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from crm_shared.db import dialect_insert
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from crm_calls.adapters import orm
@@ -170,13 +170,6 @@ class PlanningRepository:
     def add_decisions(self, decisions: list[dict]) -> None:
         if decisions:
             self.session.execute(orm.interference_decisions.insert(), decisions)
-
-    def last_contacts(self, party_ids: Iterable[str]) -> dict[str, date]:
-        table = orm.calls
-        query = select(table.c.party_id, func.max(table.c.completed_on)).where(
-            table.c.party_id.in_(sorted(set(party_ids))), table.c.status == COMPLETED).group_by(table.c.party_id)
-        return {party_id: day for party_id, day in self.session.execute(query) if day is not None}
-
 
     def party_ids_after(self, after: str, limit: int) -> list[str]:
         """Parties whose calls the daily job looks after: customers, and anyone with open calls."""

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from crm_calls.domain.commands import RequestCall
-from crm_calls.domain.errors import NotFound
 from crm_calls.service_layer.cycles import sync_party
 from crm_calls.service_layer.planner import Planner, commit_planner
 from crm_calls.service_layer.requests import RequestResult, request_call, withdraw_request
@@ -106,8 +105,3 @@ def _count(totals: dict[str, int], planner: Planner, parties: int) -> None:
     totals["overflow"] += sum(1 for c in [*planner.new_calls, *planner.changed_calls.values()]
                               if c.status == "overflow")
 
-
-def require_party(parties: dict, party_id: str):
-    if party_id not in parties:
-        raise NotFound(f"party {party_id} is not known to the calls service")
-    return parties[party_id]

@@ -19,11 +19,16 @@ def replan(planner: Planner, calls: Iterable[Call], reason: str) -> dict[str, in
     another free day of its window; what fits nowhere becomes overflow, reported and never dropped."""
     counts = {"moved_same_day": 0, "moved_other_day": 0, "overflow": 0}
     by_id = {t.territory_id: t for t in planner.territories.territories}
+    calls = list(calls)
+    moving = {c.call_id: c for c in calls}
+    # One query for every party involved; the calls being moved stand in for their stored copies, so a
+    # party's second moved call sees where its first one went.
+    stored = planner.repo.contacts_of({c.party_id for c in calls}, planner.today)
+    party_calls = {party: [moving.get(c.call_id, c) for c in found] for party, found in stored.items()}
     for call in calls:
         territory = by_id.get(call.territory_id)
         agents = territory.agents_for(party_key(call.party_id)) if territory else ()
-        party_calls = planner.repo.contacts_of([call.party_id], planner.today).get(call.party_id, [])
-        others = [c.day for c in planner.contacts(party_calls, exclude=call.call_id)]
+        others = [c.day for c in planner.contacts(party_calls.get(call.party_id, []), exclude=call.call_id)]
         same_day = None
         if call.due_on is not None and call.due_on >= planner.today:
             same_day = planner.book.place([a for a in agents if a != call.agent_id],

@@ -8,7 +8,7 @@ from crm_calls.domain import events
 from crm_calls.domain.calls import Call
 from crm_calls.domain.commands import RequestCall
 from crm_calls.domain.errors import Conflict
-from crm_calls.domain.interference import OVERFLOW, REFUSED, Resolution, resolve_request
+from crm_calls.domain.interference import REFUSED, Resolution, resolve_request
 from crm_calls.service_layer.planner import Planner, party_key
 
 
@@ -77,5 +77,3 @@ def withdraw_request(planner: Planner, call: Call | None, reason: str) -> bool:
     planner.cancel(call, reason)
     return True
 
-
-__all__ = ["OVERFLOW", "RequestResult", "request_call", "withdraw_request"]
