@@ -9,6 +9,6 @@ inputs=$(cat shared/pyproject.toml services/*/pyproject.toml | sha256sum | cut -
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then exit 0; fi
 .venv/bin/pip install -q --upgrade pip
 args=(-e "shared[test]")
-for service in services/*/; do args+=(-e "${service%/}"); done
+for service in services/*/; do args+=(-e "${service%/}[test]"); done
 .venv/bin/pip install -q "${args[@]}" "ruff>=0.5" "pyyaml>=6"
 echo "$inputs" > "$stamp"
