@@ -1,4 +1,4 @@
-"""The one place adapters are wired together: engine, unit of work, app, relay, migrations."""
+"""The one place adapters are wired together: engine, unit of work, app, relay, event consumer, migrations."""
 from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker

@@ -93,3 +93,16 @@ def validate_values(definitions: dict[str, AttributeDefinition], values: dict[st
             raise InvalidAttributeValue(f"no attribute named {name!r} is defined", f"attributes.{name}")
         validated[name] = None if value is None else definition.validate(value)
     return validated
+
+
+def values_that_fit(definitions: dict[str, AttributeDefinition],
+                    values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """For data no user typed (an imported list): the values that fit their definitions, and for each other
+    one the reason it does not, so one odd column costs that value and not the whole record."""
+    kept, refused = {}, {}
+    for name, value in values.items():
+        try:
+            kept.update(validate_values(definitions, {name: value}))
+        except InvalidAttributeValue as exc:
+            refused[name] = exc.message
+    return kept, refused

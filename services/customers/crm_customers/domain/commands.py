@@ -31,6 +31,21 @@ class RegisterParty(Command):
 
 
 @dataclass(frozen=True)
+class RegisterImportedSuspect:
+    """A row of a campaign's address list that matched no party. No user asks: campaigns chose the id and
+    already refers to it, so there is no actor and no line-of-business permission to check."""
+    party_id: uuid.UUID
+    kind: PartyKind
+    names: Names
+    line_of_business: str
+    addresses: list[Address] = field(default_factory=list)
+    phones: list[Phone] = field(default_factory=list)
+    emails: list[Email] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""  # where the row came from (campaign, import, row), for the log
+
+
+@dataclass(frozen=True)
 class UpdateParty(Command):
     party_id: uuid.UUID
     expected_version: int | None = None

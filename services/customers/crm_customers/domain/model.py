@@ -77,13 +77,17 @@ class Party:
     @classmethod
     def register(cls, *, kind: PartyKind, names: Names, line_of_business: str,
                  lifecycle_state: LifecycleState, customer_number: str | None,
-                 next_customer_number: Callable[[], str], **details) -> Party:
+                 next_customer_number: Callable[[], str], party_id: uuid.UUID | None = None,
+                 **details) -> Party:
+        """`party_id` is for a party another service already refers to (a suspect campaigns imported);
+        otherwise the id is new."""
         if lifecycle_state not in INITIAL_STATES:
             raise InvalidParty(f"a party cannot be registered as {lifecycle_state}", "lifecycle_state")
         if customer_number and lifecycle_state != LifecycleState.CUSTOMER:
             raise InvalidParty("only a customer has a customer number", "customer_number")
-        party = cls(id=uuid.uuid4(), kind=kind, names=_checked_names(kind, names), line_of_business=line_of_business,
-                    lifecycle_state=lifecycle_state, customer_number=customer_number, **details)
+        party = cls(id=party_id or uuid.uuid4(), kind=kind, names=_checked_names(kind, names),
+                    line_of_business=line_of_business, lifecycle_state=lifecycle_state,
+                    customer_number=customer_number, **details)
         party.addresses = _with_one_primary(party.addresses)
         party.attributes = {k: v for k, v in party.attributes.items() if v is not None}
         if lifecycle_state == LifecycleState.CUSTOMER and not customer_number:

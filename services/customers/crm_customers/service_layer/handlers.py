@@ -1,18 +1,21 @@
 """Use cases. Each opens the unit of work, lets the domain decide, saves, and publishes what happened."""
 from __future__ import annotations
 
+import logging
 import uuid
 
 from crm_shared.auth import Principal
 from crm_shared.events import new_event
 
 from crm_customers.domain import commands, events
-from crm_customers.domain.attributes import AttributeDefinition, validate_values
+from crm_customers.domain.attributes import AttributeDefinition, validate_values, values_that_fit
 from crm_customers.domain.errors import DuplicateKey
+from crm_customers.domain.lifecycle import LifecycleState
 from crm_customers.domain.model import ContactLink, Party
 from crm_customers.service_layer.errors import Forbidden, Invalid, NotFound, VersionMismatch
 
 SOURCE = "crm.customers"
+log = logging.getLogger(__name__)
 
 
 def register_party(cmd: commands.RegisterParty, uow) -> Party:
@@ -26,6 +29,25 @@ def register_party(cmd: commands.RegisterParty, uow) -> Party:
             next_customer_number=uow.parties.next_customer_number,
             addresses=list(cmd.addresses), phones=list(cmd.phones), emails=list(cmd.emails),
             attributes=validate_values(uow.attributes.all(), cmd.attributes),
+        )
+        uow.parties.add(party)
+        _commit(uow, party.events)
+    return party
+
+
+def register_imported_suspect(cmd: commands.RegisterImportedSuspect, uow) -> Party | None:
+    """None when the party already exists: campaigns delivers at least once, and the first copy won."""
+    with uow:
+        if uow.parties.get(cmd.party_id) is not None:
+            log.info("imported suspect %s exists already (%s); nothing to do", cmd.party_id, cmd.origin)
+            return None
+        _require_known_line_of_business(uow, cmd.line_of_business)
+        party = Party.register(
+            kind=cmd.kind, names=cmd.names, line_of_business=cmd.line_of_business,
+            lifecycle_state=LifecycleState.SUSPECT, customer_number=None,
+            next_customer_number=uow.parties.next_customer_number, party_id=cmd.party_id,
+            addresses=list(cmd.addresses), phones=list(cmd.phones), emails=list(cmd.emails),
+            attributes=_attributes_that_fit(uow, cmd),
         )
         uow.parties.add(party)
         _commit(uow, party.events)
@@ -123,10 +145,14 @@ def _visible_party(uow, actor: Principal, party_id: uuid.UUID, field: str = "par
 
 
 def _require_line_of_business(uow, actor: Principal, code: str) -> None:
-    if not uow.lines_of_business.exists(code):
-        raise Invalid(f"unknown line of business {code!r}", "line_of_business")
+    _require_known_line_of_business(uow, code)
     if not actor.may_access(code):
         raise Forbidden(f"your token does not grant line of business {code!r}", "line_of_business")
+
+
+def _require_known_line_of_business(uow, code: str) -> None:
+    if not uow.lines_of_business.exists(code):
+        raise Invalid(f"unknown line of business {code!r}", "line_of_business")
 
 
 def _require_free_legacy_number(uow, actor: Principal, number: str) -> None:
@@ -139,6 +165,13 @@ def _require_free_legacy_number(uow, actor: Principal, number: str) -> None:
 def _require_admin(actor: Principal) -> None:
     if not actor.is_admin:
         raise Forbidden("this needs the admin role")
+
+
+def _attributes_that_fit(uow, cmd: commands.RegisterImportedSuspect) -> dict:
+    kept, refused = values_that_fit(uow.attributes.all(), cmd.attributes)
+    for name, reason in refused.items():
+        log.warning("imported suspect %s (%s): attribute %r dropped: %s", cmd.party_id, cmd.origin, name, reason)
+    return kept
 
 
 def _validated_changes(uow, attributes: dict | None) -> dict | None:
