@@ -13,7 +13,7 @@ def alembic_config(package: str, database_url: str) -> Config:
     return config
 
 
-def upgrade(package: str, database_url: str, revision: str = "head") -> None:
+def upgrade(package: str, database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(package, database_url), revision)
 
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 from crm_shared.config import Settings
 from crm_shared.runtime import ServiceRuntime
 from crm_shared.wiring import standard_runtime
+from sqlalchemy.orm import sessionmaker
 
 from crm_campaigns.adapters.orm import messaging
+from crm_campaigns.service_layer.unit_of_work import SERVICE, CampaignsUnitOfWork
 
-SERVICE = "campaigns"
+
+def uow_factory(engine):
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    return lambda: CampaignsUnitOfWork(sessions, messaging.outbox, SERVICE)
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     from crm_campaigns.entrypoints import api
+    from crm_campaigns.entrypoints.consumer import build_consumer
+    from crm_campaigns.entrypoints.problems import register_problem_handlers
 
-    return standard_runtime(settings or Settings.from_env(SERVICE), "crm_campaigns", title="CRM campaigns",
-                            messaging=messaging, blueprints=api.blueprints)
+    settings = settings or Settings.from_env(SERVICE)
+    return standard_runtime(settings, "crm_campaigns", title="CRM campaigns", messaging=messaging,
+                            blueprints=api.blueprints, build_consumer=build_consumer,
+                            extensions=lambda runtime: {"uow": uow_factory(runtime.engine)},
+                            configure_app=register_problem_handlers)

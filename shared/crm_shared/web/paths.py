@@ -1,4 +1,4 @@
-"""Path parameters every calls endpoint reads the same way."""
+"""Path parameters every service reads the same way."""
 from __future__ import annotations
 
 import uuid

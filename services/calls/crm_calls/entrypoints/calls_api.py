@@ -18,7 +18,7 @@ from crm_calls.entrypoints import calls_schemas as s
 from crm_calls.service_layer import calls as use_cases
 from crm_calls.service_layer.contacts import RecordContact, cycle_of, record_contact
 from crm_calls.service_layer.outcomes import RecordOutcome, record_outcome
-from crm_calls.entrypoints.paths import path_uuid
+from crm_shared.web.paths import path_uuid
 
 calls = Blueprint("calls", __name__, description="Calls: requests, interference decisions, outcomes, cycles")
 REQUESTERS = ("planner", "supervisor", "marketing")

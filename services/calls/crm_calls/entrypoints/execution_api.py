@@ -19,7 +19,7 @@ from crm_calls.domain.scripts import (CAMPAIGN_ID, MAX_CHOICE, MAX_CHOICES, MAX_
                                       MAX_QUESTION_TEXT, MAX_QUESTIONS, MAX_STEPS, QUESTION_ID, QUESTION_KINDS,
                                       REASON_CODE)
 from crm_calls.service_layer import execution
-from crm_calls.entrypoints.paths import path_uuid
+from crm_shared.web.paths import path_uuid
 
 MANAGERS = execution.MANAGING_ROLES
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)

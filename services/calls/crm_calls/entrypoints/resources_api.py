@@ -19,7 +19,7 @@ from flask_smorest import Blueprint
 from crm_calls.entrypoints import resources_schemas as s
 from crm_calls.service_layer import resources as use_cases
 from crm_calls.service_layer.resources import VersionMismatch
-from crm_calls.entrypoints.paths import path_uuid
+from crm_shared.web.paths import path_uuid
 
 PLANNER = "planner"
 

@@ -1,21 +1,8 @@
-"""HTTP API under /api/campaigns."""
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields
-
-status = Blueprint("status", __name__, description="Service status")
-
-
-class StatusSchema(Schema):
-    service = fields.String()
-    status = fields.String()
-
-
-@status.route("/status", methods=["GET"])
-@status.response(200, StatusSchema)
-def get_status():
-    """What this service is; needs a bearer token like every route under /api/campaigns."""
-    return {"service": "campaigns", "status": "skeleton"}
+"""HTTP API under /api/campaigns: every blueprint of the service."""
+from __future__ import annotations
 
 
 def blueprints() -> list:
-    return [status]
+    from crm_campaigns.entrypoints import campaigns_api
+
+    return [campaigns_api.campaigns]

@@ -1,0 +1,63 @@
+"""The replica of the customers' parties that target selection and duplicate detection read, and the
+attribute definitions that column mappings are checked against."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from crm_shared.db import dialect_insert
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from crm_campaigns.adapters import orm
+
+R = orm.party_replica.c
+CHUNK = 2000
+
+
+class ReplicaRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def upsert_if_newer(self, row: dict) -> None:
+        """A late, older snapshot never overwrites a newer one; the contact date is the replica's own."""
+        statement = dialect_insert(orm.party_replica, self.session.bind.dialect.name).values(**row)
+        changed = {k: statement.excluded[k] for k in row if k != "party_id"}
+        self.session.execute(statement.on_conflict_do_update(
+            index_elements=["party_id"], set_=changed, where=R.version < statement.excluded.version))
+
+    def get(self, party_id: str) -> Row | None:
+        return self.session.execute(select(orm.party_replica).where(R.party_id == party_id)).first()
+
+    def many(self, party_ids: Iterable[str]) -> dict[str, Row]:
+        ids, found = sorted(set(party_ids)), {}
+        for start in range(0, len(ids), CHUNK):
+            rows = self.session.execute(select(orm.party_replica).where(R.party_id.in_(ids[start:start + CHUNK])))
+            found.update({r.party_id: r for r in rows})
+        return found
+
+    def candidates_for(self, name_postal_pairs: set[tuple[str, str]]) -> list[Row]:
+        """Replica rows sharing a (name key, postal key) pair: where duplicates of imported rows can be."""
+        pairs, found = sorted(name_postal_pairs), []
+        columns = (R.party_id, R.name_key, R.postal_key, R.phone_key, R.email_key)
+        for start in range(0, len(pairs), CHUNK):
+            query = select(*columns).where(tuple_(R.name_key, R.postal_key).in_(pairs[start:start + CHUNK]))
+            found.extend(self.session.execute(query))
+        return found
+
+    def record_contacts(self, contacts: dict[str, date]) -> None:
+        """Keeps each party's latest contact day (for the `last contact` criterion)."""
+        for party_id, day in sorted(contacts.items()):
+            self.session.execute(update(orm.party_replica).where(
+                R.party_id == party_id, (R.last_contact_on.is_(None)) | (R.last_contact_on < day))
+                .values(last_contact_on=day))
+
+    def attribute_types(self) -> dict[str, Row]:
+        return {r.name: r for r in self.session.execute(select(orm.attribute_definitions))}
+
+    def define_attribute(self, name: str, type_: str, choices: list) -> None:
+        statement = dialect_insert(orm.attribute_definitions, self.session.bind.dialect.name).values(
+            name=name, type=type_, choices=choices)
+        self.session.execute(statement.on_conflict_do_update(index_elements=["name"],
+                                                             set_={"type": type_, "choices": choices}))
