@@ -175,6 +175,8 @@ stage_history = Table(
     Column("result", String(16), nullable=True),          # null: entered; succeeded | failed | excluded: finished
     Column("failure_code", String(40), nullable=True),
     Column("cause", String(200), nullable=False),
+    Column("condition_kind", String(20), nullable=True),  # what caused the move; null: launch, addition, exclusion
+    Column("condition_value", String(64), nullable=True),
     Column("at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_stage_history_funnel", stage_history.c.campaign_id, stage_history.c.stage_key, stage_history.c.result)

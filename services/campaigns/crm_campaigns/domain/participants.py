@@ -29,6 +29,7 @@ class Move:
     to_stage: str | None = None          # the next stage, or None when the participant finished
     result: str | None = None            # succeeded | failed when finished
     failure_code: str | None = None
+    condition: tuple[str, str | None] | None = None  # (kind, value) that caused the move
 
     @property
     def finished(self) -> bool:
@@ -43,11 +44,12 @@ def decide(graph: StageGraph, position: Position, kind: str, value: str | None, 
     rule = graph.stage(position.stage_key).rule_for(kind, value)
     if rule is None:
         return None
+    condition = (kind, value)
     if rule.then == "advance":
-        return Move(position, cause, to_stage=rule.target_stage)
+        return Move(position, cause, to_stage=rule.target_stage, condition=condition)
     if rule.then == "succeed":
-        return Move(position, cause, result="succeeded")
-    return Move(position, cause, result="failed", failure_code=rule.failure_code)
+        return Move(position, cause, result="succeeded", condition=condition)
+    return Move(position, cause, result="failed", failure_code=rule.failure_code, condition=condition)
 
 
 def chain_key(result: str, failure_code: str | None) -> list[str]:

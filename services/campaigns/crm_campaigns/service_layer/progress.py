@@ -123,21 +123,22 @@ def _positions_for(uow, conditions: list[ConditionMet]) -> dict[str, Position]:
 
 def _apply(progress: Progress, graph: StageGraph, move: Move, now: datetime, *, withdraw: bool) -> Position:
     if move.finished:
-        return _finish(progress, move.position, move.result, move.failure_code, move.cause, now, withdraw=withdraw)
+        return _finish(progress, move.position, move.result, move.failure_code, move.cause, now, withdraw=withdraw,
+                       condition=move.condition)
     if withdraw:
         _withdraw(progress, move.position)
-    return _enter(progress, graph, move.position, move.to_stage, now, move.cause)
+    return _enter(progress, graph, move.position, move.to_stage, now, move.cause, condition=move.condition)
 
 
 def _enter(progress: Progress, graph: StageGraph, position: Position, stage_key: str, now: datetime,
-           cause: str) -> Position:
+           cause: str, condition: tuple[str, str | None] | None = None) -> Position:
     stage = graph.stage(stage_key)
     request_id = f"{position.participation_id}:{stage_key}" if stage.action == "call" else None
     timeout_at = now + timedelta(days=stage.timeout_days) if stage.timeout_days is not None else None
     progress.changes.append({"participation_id": position.participation_id, "status": "active",
                              "stage_key": stage_key, "request_id": request_id, "failure_code": None,
                              "timeout_at": timeout_at, "stage_entered_at": now, "finished_at": None})
-    progress.history.append(_history(position, stage_key, None, None, cause, now))
+    progress.history.append(_history(position, stage_key, None, None, cause, now, condition))
     progress.published.append(_moved(position, stage_key, None, None, cause, now))
     if request_id is not None:
         progress.published.append(new_event(events.CAMPAIGN_CALL_REQUESTED, events.SOURCE, position.party_id, {
@@ -151,14 +152,14 @@ def _enter(progress: Progress, graph: StageGraph, position: Position, stage_key:
 
 
 def _finish(progress: Progress, position: Position, result: str, failure_code: str | None, cause: str,
-            now: datetime, *, withdraw: bool) -> Position:
+            now: datetime, *, withdraw: bool, condition: tuple[str, str | None] | None = None) -> Position:
     if withdraw:
         _withdraw(progress, position)
     progress.changes.append({"participation_id": position.participation_id, "status": result,
                              "stage_key": position.stage_key, "request_id": None, "failure_code": failure_code,
                              "timeout_at": None, "stage_entered_at": None, "finished_at": now})
     if position.stage_key is not None:
-        progress.history.append(_history(position, position.stage_key, result, failure_code, cause, now))
+        progress.history.append(_history(position, position.stage_key, result, failure_code, cause, now, condition))
     progress.published.append(_moved(position, None, result, failure_code, cause, now))
     progress.moved[result if failure_code is None else f"{result}:{failure_code}"] += 1
     return Position(position.participation_id, position.campaign_id, position.party_id, position.stage_key, result)
@@ -191,9 +192,11 @@ def _enter_chained(uow, progress: Progress, now: datetime) -> None:
 
 
 def _history(position: Position, stage_key: str, result: str | None, failure_code: str | None, cause: str,
-             now: datetime) -> dict:
+             now: datetime, condition: tuple[str, str | None] | None) -> dict:
+    kind, value = condition or (None, None)
     return {"participation_id": position.participation_id, "campaign_id": position.campaign_id,
-            "stage_key": stage_key, "result": result, "failure_code": failure_code, "cause": cause[:200], "at": now}
+            "stage_key": stage_key, "result": result, "failure_code": failure_code, "cause": cause[:200],
+            "condition_kind": kind, "condition_value": value, "at": now}
 
 
 def _moved(position: Position, to_stage: str | None, result: str | None, failure_code: str | None, cause: str,

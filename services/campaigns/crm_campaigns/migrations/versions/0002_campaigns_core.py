@@ -88,6 +88,8 @@ def upgrade() -> None:
     sa.Column('result', sa.String(length=16), nullable=True),
     sa.Column('failure_code', sa.String(length=40), nullable=True),
     sa.Column('cause', sa.String(length=200), nullable=False),
+    sa.Column('condition_kind', sa.String(length=20), nullable=True),
+    sa.Column('condition_value', sa.String(length=64), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('history_id')
     )
