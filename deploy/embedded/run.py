@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import threading
+import time
 from pathlib import Path
 
 from werkzeug.serving import run_simple
@@ -79,6 +80,9 @@ DEMO_PARTIES = [
      "primary_address": {"street": "Kungsgatan 5", "postal_code": "11143", "city": "Stockholm", "country": "SE"}},
     {"kind": "person", "first_name": "Ada", "last_name": "Novak", "line_of_business": "retail",
      "emails": [{"kind": "work", "address": "ada.novak@acme.example"}]},
+    {"kind": "company", "company_name": "Berger Bakery GmbH", "line_of_business": "retail",
+     "primary_address": {"street": "Marienplatz 8", "postal_code": "80331", "city": "Munich", "country": "DE"},
+     "phones": [{"kind": "office", "number": "+49 89 7654321"}]},
 ]
 
 
@@ -101,6 +105,61 @@ def _load_demo_call_centre(client, headers) -> None:
         "substitute_agent_id": agents[1]})
     if response.status_code != 201:
         log.warning("demo territory refused: %s %s", response.status_code, response.get_data(as_text=True))
+
+
+DEMO_CAMPAIGN = {"name": "Spring kitchen offer", "campaign_type": "telemarketing", "line_of_business": "retail",
+                 "goal": "Book appointments with retail customers", "topics": ["kitchen range 2025"]}
+DEMO_FAILURE_CODES = {"not_interested": "Said no on the phone", "unreachable": "Could not be reached"}
+DEMO_STAGES = [
+    {"key": "first_call", "name": "First call", "action": "call", "expected_value": "100", "probability": "0.5",
+     "call_window_days": 21,
+     "rules": [{"when": {"kind": "call_outcome", "value": "reached"}, "then": "advance", "target_stage": "close"},
+               {"when": {"kind": "call_outcome", "value": "interest_noted"}, "then": "advance",
+                "target_stage": "close"},
+               {"when": {"kind": "call_outcome", "value": "rejected"}, "then": "fail",
+                "failure_code": "not_interested"},
+               {"when": {"kind": "call_outcome"}, "then": "fail", "failure_code": "unreachable"}]},
+    {"key": "close", "name": "Closing call", "action": "call", "expected_value": "2500", "probability": "0.3",
+     "call_window_days": 45,
+     "rules": [{"when": {"kind": "call_outcome", "value": "appointment_booked"}, "then": "succeed"},
+               {"when": {"kind": "manual", "value": "won"}, "then": "succeed"},
+               {"when": {"kind": "call_outcome"}, "then": "fail", "failure_code": "not_interested"}]},
+]
+REPLICA_WAIT_SECONDS = 30.0
+
+
+def _accepted(response, status: int, what: str) -> bool:
+    if response.status_code != status:
+        log.warning("%s refused: %s %s", what, response.status_code, response.get_data(as_text=True))
+    return response.status_code == status
+
+
+def _add_when_replicated(client, headers, campaign_id: str, party_ids: list[str]) -> bool:
+    """The parties reach the campaigns replica over the bus a moment after customers registered them."""
+    deadline = time.monotonic() + REPLICA_WAIT_SECONDS
+    while True:
+        response = client.post(f"/api/campaigns/campaigns/{campaign_id}/participants", headers=headers,
+                               json={"party_ids": party_ids})
+        waiting = response.status_code == 422 and "unknown parties" in (response.json or {}).get("detail", "")
+        if not waiting or time.monotonic() > deadline:
+            return _accepted(response, 200, "demo participants")
+        time.sleep(0.2)
+
+
+def _load_demo_campaign(client, headers, party_ids: list[str]) -> None:
+    """A launched two-call campaign (first call, then a closing call) for the retail parties: their first
+    campaign calls go to the calls service at once."""
+    response = client.post("/api/campaigns/campaigns", json=DEMO_CAMPAIGN, headers=headers)
+    if not _accepted(response, 201, "demo campaign"):
+        return
+    url = f"/api/campaigns/campaigns/{response.json['campaign_id']}"
+    for code, description in DEMO_FAILURE_CODES.items():
+        client.post(f"{url}/failure-codes", json={"code": code, "description": description}, headers=headers)
+    if not _accepted(client.put(f"{url}/stages", json={"stages": DEMO_STAGES}, headers=headers), 200,
+                     "demo campaign stages"):
+        return
+    if party_ids and _add_when_replicated(client, headers, response.json["campaign_id"], party_ids):
+        _accepted(client.post(f"{url}/launch", headers=headers), 200, "demo campaign launch")
 
 
 def load_demo_data(gateway: Gateway, token: str) -> None:
@@ -126,6 +185,7 @@ def load_demo_data(gateway: Gateway, token: str) -> None:
         client.post(f"/api/customers/parties/{persons[0]['party_id']}/contacts",
                     json={"company_id": companies[0]["party_id"], "role": "buyer", "position": "Head of purchasing"},
                     headers=headers)
+    _load_demo_campaign(client, headers, [p["party_id"] for p in created if p["line_of_business"] == "retail"])
 
 
 def main(argv=None) -> int:

@@ -6,100 +6,15 @@ cycle planned by calls, and a call requested through the gateway is announced on
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 import uuid
-from pathlib import Path
 
-import pika
 import pytest
 import requests
-
-from crm_shared.auth import mint_token
-from crm_shared.config import Settings
+from e2e_stack import GATEWAY, PORTS, auth, eventually
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-GATEWAY_PORT = 18080
-PORTS = {"customers": 18101, "calls": 18102, "campaigns": 18103, "service-desk": 18104, "reporting": 18105}
-GATEWAY = f"http://127.0.0.1:{GATEWAY_PORT}"
-
-
-def load_runner():
-    spec = importlib.util.spec_from_file_location("local_runner", ROOT / "deploy" / "local" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def stack(postgres_url, amqp_url, tmp_path_factory):
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    suffix = uuid.uuid4().hex[:8]
-    env = {"AMQP_URL": amqp_url, "POSTGRES_ADMIN_URL": postgres_url}
-    names = []
-    for service in PORTS:
-        name = f"e2e_{service.replace('-', '_')}_{suffix}"
-        names.append(name)
-        url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        env[f"{service.upper().replace('-', '_')}_DATABASE_URL"] = url
-    running = load_runner().start(None, GATEWAY_PORT, var_dir=tmp_path_factory.mktemp("stack"),
-                                  admin_url=postgres_url, ports=PORTS, workers=2, env=env)
-    yield running
-    running.stop()
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for name in names:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture
-def outside_consumer(amqp_url):
-    """What an outside system writes: plain pika, its own queue bound to the customers exchange."""
-    params = pika.URLParameters(amqp_url[:-1] + "%2F" if amqp_url.endswith("//") else amqp_url)
-    connection = pika.BlockingConnection(params)
-    channel = connection.channel()
-    channel.exchange_declare("crm.customers", exchange_type="topic", durable=True)
-    queue = channel.queue_declare("", exclusive=True).method.queue
-    channel.queue_bind(queue, "crm.customers", routing_key="crm.customers.#")
-    yield channel, queue
-    connection.close()
-
-
-@pytest.fixture
-def calls_consumer(amqp_url):
-    """An outside system listening to the calls exchange."""
-    params = pika.URLParameters(amqp_url[:-1] + "%2F" if amqp_url.endswith("//") else amqp_url)
-    connection = pika.BlockingConnection(params)
-    channel = connection.channel()
-    channel.exchange_declare("crm.calls", exchange_type="topic", durable=True)
-    queue = channel.queue_declare("", exclusive=True).method.queue
-    channel.queue_bind(queue, "crm.calls", routing_key="crm.calls.#")
-    yield channel, queue
-    connection.close()
-
-
-def token(lines=("retail",), roles=("sales",)):
-    return mint_token(Settings.from_env("customers").jwt, "e2e-user", list(roles), list(lines))
-
-
-def auth(**kwargs):
-    return {"Authorization": f"Bearer {token(**kwargs)}"}
-
-
-def eventually(fetch, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (result := fetch()) is not None:
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_a_customer_created_at_the_gateway_reaches_calls_and_outside_consumers(stack, outside_consumer):
