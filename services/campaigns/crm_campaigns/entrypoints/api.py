@@ -3,6 +3,6 @@ from __future__ import annotations
 
 
 def blueprints() -> list:
-    from crm_campaigns.entrypoints import campaigns_api
+    from crm_campaigns.entrypoints import campaigns_api, selection_api
 
-    return [campaigns_api.campaigns]
+    return [campaigns_api.campaigns, selection_api.selection_blueprint]

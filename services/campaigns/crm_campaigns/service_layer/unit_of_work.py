@@ -10,6 +10,7 @@ from crm_campaigns.adapters.campaign_repository import CampaignRepository
 from crm_campaigns.adapters.orm import messaging
 from crm_campaigns.adapters.participation_repository import ParticipationRepository
 from crm_campaigns.adapters.replica_repository import ReplicaRepository
+from crm_campaigns.adapters.suppression_repository import SuppressionRepository
 
 SERVICE = "campaigns"
 
@@ -18,6 +19,7 @@ def _repositories(uow, session: Session) -> None:
     uow.campaigns = CampaignRepository(session)
     uow.participations = ParticipationRepository(session)
     uow.replica = ReplicaRepository(session)
+    uow.suppressions = SuppressionRepository(session)
 
 
 class CampaignsUnitOfWork(SqlAlchemyUnitOfWork):
