@@ -1,4 +1,4 @@
-.PHONY: run test local bench bench-calls install infra
+.PHONY: run test local bench bench-calls bench-campaigns install infra
 
 run: install      ## the whole CRM in one process (SQLite, in-process bus), gateway on localhost:8080
 	.venv/bin/python deploy/embedded/run.py
@@ -22,3 +22,6 @@ bench: install infra  ## needs wrk (Debian package) for the read benchmark
 
 bench-calls: install infra  ## calls planning: 100k customers' 12-month cycles + campaign calls, invariants, COPY baseline
 	.venv/bin/python bench/calls_planning.py
+
+bench-campaigns: install infra  ## campaigns: 200k of 1M parties selected, 100k-row import, 3 call stages by events; baselines
+	.venv/bin/python bench/campaigns.py
