@@ -12,7 +12,7 @@ QUEUE = "campaigns.incoming-events"
 SUBSCRIPTIONS = tuple(
     Subscription(exchange=exchange_for(service),
                  routing_keys=tuple(t for t in HANDLERS if t.startswith(f"crm.{service}.")))
-    for service in ("customers", "calls"))
+    for service in ("customers", "calls", "service-desk"))
 
 
 def build_consumer(runtime: ServiceRuntime, queue: str = QUEUE, **options) -> EventConsumer:

@@ -1,5 +1,53 @@
-"""Celery app of the campaigns service: `celery -A crm_campaigns.entrypoints.tasks worker`; no tasks yet."""
+"""Celery app of the campaigns service: `celery -A crm_campaigns.entrypoints.tasks worker` (and `beat`).
+
+Every task is idempotent: a time-out moves only participants still waiting in the stage that timed out, an
+evaluation published twice only repeats the figures, the purge deletes what is already expired."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from celery.schedules import crontab
 from crm_shared.config import Settings
+from crm_shared.messaging_tables import purge_expired_messaging_rows
 from crm_shared.tasks import make_celery
 
-app = make_celery(Settings.from_env("campaigns"))
+from crm_campaigns.bootstrap import build_runtime, uow_factory
+from crm_campaigns.service_layer import evaluation, participants
+from crm_campaigns.service_layer.unit_of_work import SERVICE
+
+QUEUE = {"queue": "campaigns.tasks"}
+app = make_celery(Settings.from_env(SERVICE), beat_schedule={
+    "campaigns-expire-timeouts": {"task": "campaigns.expire_timeouts", "schedule": 300.0, "options": QUEUE},
+    "campaigns-publish-evaluations": {"task": "campaigns.publish_evaluations",
+                                      "schedule": crontab(hour=2, minute=40), "options": QUEUE},
+    "campaigns-purge-expired-messaging-rows": {"task": "campaigns.purge_expired_messaging_rows",
+                                               "schedule": crontab(hour=3, minute=23), "options": QUEUE},
+})
+
+
+@lru_cache(maxsize=1)
+def _runtime():
+    """Built on first use, not at import: importing the task module must not open connections."""
+    return build_runtime()
+
+
+def _uows():
+    return uow_factory(_runtime().engine)
+
+
+@app.task(name="campaigns.expire_timeouts")
+def expire_timeouts() -> int:
+    """Participants whose stage time ran out meet the stage's `timeout` condition."""
+    return participants.expire_timeouts(_uows())
+
+
+@app.task(name="campaigns.publish_evaluations")
+def publish_evaluations() -> int:
+    """`campaign_evaluated` for every active campaign and those completed or cancelled since the last run."""
+    return evaluation.publish_due_evaluations(_uows())
+
+
+@app.task(name="campaigns.purge_expired_messaging_rows")
+def purge_expired() -> dict[str, int]:
+    runtime = _runtime()
+    return purge_expired_messaging_rows(runtime.engine, runtime.messaging)

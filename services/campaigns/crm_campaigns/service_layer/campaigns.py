@@ -12,6 +12,7 @@ from crm_campaigns.domain.campaign import check_dates, check_failure_code, check
 from crm_campaigns.domain.errors import Conflict, InvalidInput, NotFound
 from crm_campaigns.domain.stages import StageGraph
 from crm_campaigns.service_layer import progress
+from crm_campaigns.service_layer.evaluation_events import publish_evaluation
 
 EDITABLE_WHEN_ACTIVE = {"name", "goal", "description", "planned_end", "actual_end", "topics", "resources", "owner",
                         "expected_participants", "expected_conversion_rate", "value_per_conversion"}
@@ -145,6 +146,7 @@ def finish(uow, actor: Principal, campaign_id: str, status: str) -> int:
         kind = events.CAMPAIGN_COMPLETED if status == "completed" else events.CAMPAIGN_CANCELLED
         uow.publish(new_event(kind, events.SOURCE, campaign_id,
                               {**campaign_summary(row), "status": status, "participants_closed": closed}))
+        publish_evaluation(uow, campaign_id, at)
         uow.commit()
     return closed
 

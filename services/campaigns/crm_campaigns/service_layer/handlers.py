@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from crm_campaigns.domain import events
 from crm_campaigns.domain.replica import replica_from_snapshot
 from crm_campaigns.service_layer.progress import ConditionMet, apply_conditions, exclude_party
+from crm_campaigns.service_layer.revenue import opportunity_won, order_placed
 from crm_campaigns.service_layer.unit_of_work import ConsumerUnitOfWork
 
 
@@ -64,4 +65,6 @@ HANDLERS = {
     events.ATTRIBUTE_DEFINED: attribute_defined,
     events.CALL_OUTCOME_RECORDED: call_outcomes,
     events.CALL_REQUEST_REFUSED: call_requests_refused,
+    events.ORDER_PLACED: order_placed,
+    events.OPPORTUNITY_WON: opportunity_won,
 }

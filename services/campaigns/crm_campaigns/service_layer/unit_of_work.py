@@ -6,7 +6,9 @@ from crm_shared.outbox import write_events
 from crm_shared.uow import SqlAlchemyUnitOfWork
 from sqlalchemy.orm import Session
 
+from crm_campaigns.adapters.budget_repository import BudgetRepository
 from crm_campaigns.adapters.campaign_repository import CampaignRepository
+from crm_campaigns.adapters.figures_query import FiguresQuery
 from crm_campaigns.adapters.orm import messaging
 from crm_campaigns.adapters.participation_repository import ParticipationRepository
 from crm_campaigns.adapters.replica_repository import ReplicaRepository
@@ -19,6 +21,8 @@ def _repositories(uow, session: Session) -> None:
     uow.campaigns = CampaignRepository(session)
     uow.participations = ParticipationRepository(session)
     uow.replica = ReplicaRepository(session)
+    uow.budget = BudgetRepository(session)
+    uow.figures = FiguresQuery(session)
     uow.suppressions = SuppressionRepository(session)
 
 

@@ -1,0 +1,82 @@
+"""HTTP API of a campaign's budget: cost items (planned and actual) and the revenue attributed to it."""
+from __future__ import annotations
+
+from datetime import date
+
+from crm_shared.web import PageQuerySchema, ProblemError, current_principal, page_of, path_uuid, require_role
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from crm_campaigns.entrypoints import budget_schemas as s
+from crm_campaigns.entrypoints.campaigns_api import EDITORS, cursor_after, uow
+from crm_campaigns.service_layer import budget, revenue
+
+budget_blp = Blueprint("budget", __name__, description="Campaign budget: cost items and attributed revenue")
+
+
+@budget_blp.route("/campaigns/<campaign_id>/cost-items")
+class CostItems(MethodView):
+    @budget_blp.response(200, s.CostItemListSchema)
+    def get(self, campaign_id: str):
+        """The campaign's cost items, by name."""
+        return {"items": budget.list_cost_items(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"))}
+
+    @require_role(*EDITORS)
+    @budget_blp.arguments(s.CostItemCreateSchema)
+    @budget_blp.response(201, s.CostItemSchema)
+    def post(self, body, campaign_id: str):
+        """Adds a cost item, optionally to one stage (422 for a stage the campaign does not have)."""
+        return budget.add_cost_item(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"), body)
+
+
+@budget_blp.route("/campaigns/<campaign_id>/cost-items/<cost_item_id>")
+class CostItem(MethodView):
+    @require_role(*EDITORS)
+    @budget_blp.arguments(s.CostItemPatchSchema)
+    @budget_blp.response(200, s.CostItemSchema)
+    def patch(self, body, campaign_id: str, cost_item_id: str):
+        """Changes a cost item (409 when `version` is not the stored one). A completed or cancelled campaign
+        takes only `actual_amount`: invoices arrive late."""
+        version = body.pop("version")
+        return budget.update_cost_item(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
+                                       path_uuid(cost_item_id, "cost_item_id"), body, version)
+
+    @require_role(*EDITORS)
+    @budget_blp.arguments(s.VersionQuerySchema, location="query")
+    @budget_blp.response(204)
+    def delete(self, args, campaign_id: str, cost_item_id: str):
+        """Removes a cost item of a draft or active campaign."""
+        budget.delete_cost_item(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
+                                path_uuid(cost_item_id, "cost_item_id"), args["version"])
+
+
+@budget_blp.route("/campaigns/<campaign_id>/revenue")
+class Revenue(MethodView):
+    @budget_blp.arguments(PageQuerySchema, location="query")
+    @budget_blp.response(200, s.RevenuePageSchema)
+    def get(self, args, campaign_id: str):
+        """Orders and won deals attributed to the campaign, by date (keyset pagination)."""
+        rows = revenue.list_revenue(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
+                                    args["limit"] + 1, _revenue_after(args["cursor"]))
+        return page_of(rows, args["limit"], lambda r: [r["occurred_on"].isoformat(), r["attribution_id"]])
+
+    @require_role(*EDITORS)
+    @budget_blp.arguments(s.RevenueCreateSchema)
+    @budget_blp.response(201, s.RevenueSchema)
+    def post(self, body, campaign_id: str):
+        """Credits an order or won deal of a participant to the campaign. Only revenue the campaign measurably
+        caused counts: 422 when the party is not a participant or the order is from before it entered; 409 when
+        the same order or deal is already credited."""
+        return revenue.record_revenue(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
+                                      {**body, "party_id": str(body["party_id"])})
+
+
+def _revenue_after(cursor: str | None) -> tuple[date, str] | None:
+    after = cursor_after(cursor, 2)
+    if after is None:
+        return None
+    try:
+        return date.fromisoformat(after[0]), after[1]
+    except ValueError:
+        raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
+                           [{"location": "query", "field": "cursor", "message": "invalid cursor"}]) from None
