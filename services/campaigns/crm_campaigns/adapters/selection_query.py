@@ -153,6 +153,7 @@ def _where(session: Session, criteria: Criteria, lines: set[str] | None) -> list
 def count_matching(session: Session, campaign: Row, criteria: Criteria, lines: set[str] | None) -> tuple[int, int, int]:
     """(matched, suppressed, already_in): parties matching the criteria in the caller's scope; of those, the ones
     a suppression keeps out, and the ones already in the campaign (counted there even when suppressed)."""
+    _without_jit(session)
     inside = already_in(campaign.campaign_id)
     suppressed = or_(*replica_matches(campaign.campaign_id, campaign_channel(campaign.campaign_type)))
     query = select(func.count(), func.count().filter(and_(not_(inside), suppressed)), func.count().filter(inside)) \
@@ -161,11 +162,16 @@ def count_matching(session: Session, campaign: Row, criteria: Criteria, lines: s
     return matched, kept_out, inside_count
 
 
-def insertable(session: Session, campaign: Row, criteria: Criteria, lines: set[str] | None) -> list:
-    """The conditions of parties a selection adds: each exclusion is its own NOT EXISTS, so PostgreSQL can run
-    them as anti-joins."""
-    matches = replica_matches(campaign.campaign_id, campaign_channel(campaign.campaign_type))
-    return [*_where(session, criteria, lines), not_(already_in(campaign.campaign_id)), *(not_(m) for m in matches)]
+def _without_jit(session: Session) -> None:
+    """The subplans make these one-pass scans look expensive enough for JIT compilation, which then costs more
+    than it saves (half a second of a one-second count over 200,000 parties); only for this transaction."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def not_suppressed(campaign: Row) -> list[ColumnElement[bool]]:
+    """Each way of being suppressed as its own NOT EXISTS, so PostgreSQL can run them as anti-joins."""
+    return [not_(m) for m in replica_matches(campaign.campaign_id, campaign_channel(campaign.campaign_type))]
 
 
 def insert_matching(session: Session, campaign: Row, criteria: Criteria, lines: set[str] | None,
@@ -174,10 +180,14 @@ def insert_matching(session: Session, campaign: Row, criteria: Criteria, lines: 
     The caller starts them when the campaign is active."""
     if session.bind.dialect.name != "postgresql":
         return _insert_one_by_one(session, campaign, criteria, lines, now)
+    _without_jit(session)
     rows = select(cast(func.gen_random_uuid(), Text), literal(campaign.campaign_id, String), R.party_id,
                   literal("selected", String), literal("criteria", String),
                   literal(now, DateTime(timezone=True))) \
-        .where(*insertable(session, campaign, criteria, lines))
+        .where(*_where(session, criteria, lines), *not_suppressed(campaign)) \
+        .order_by(R.party_id)  # the party indexes then grow in order: about a third faster than in scan order
+    # Parties already in the campaign are skipped by ON CONFLICT, not by NOT EXISTS: the statement's own inserts
+    # would grow the participations it reads, and a nested-loop anti-join would rescan them for every row.
     statement = postgresql.insert(orm.participations).from_select(list(INSERTED_COLUMNS), rows) \
         .on_conflict_do_nothing().execution_options(preserve_rowcount=True)  # an INSERT's count is kept only then
     inserted = session.execute(statement).rowcount
@@ -189,8 +199,9 @@ def insert_matching(session: Session, campaign: Row, criteria: Criteria, lines: 
 def _insert_one_by_one(session: Session, campaign: Row, criteria: Criteria, lines: set[str] | None,
                        now: datetime) -> int:
     """SQLite (embedded mode): the same selection read into Python and inserted in chunks."""
-    party_ids = session.execute(select(R.party_id).where(*insertable(session, campaign, criteria, lines))
-                                .order_by(R.party_id)).scalars().all()
+    query = select(R.party_id).where(*_where(session, criteria, lines), not_(already_in(campaign.campaign_id)),
+                                     *not_suppressed(campaign))
+    party_ids = session.execute(query.order_by(R.party_id)).scalars().all()
     rows = [{"participation_id": str(uuid.uuid4()), "campaign_id": campaign.campaign_id, "party_id": party_id,
              "status": "selected", "stage_key": None, "failure_code": None, "source": "criteria",
              "request_id": None, "timeout_at": None, "added_at": now, "stage_entered_at": None,

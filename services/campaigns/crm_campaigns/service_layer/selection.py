@@ -57,8 +57,9 @@ def select_targets(uow, actor: Principal, campaign_id: str, criteria: Criteria, 
     with uow:
         campaign = _selectable(visible_campaign(uow, actor, campaign_id, lock=True))
         typed, lines = _prepare(uow, actor, criteria)
-        matched, suppressed, _ = selection_query.count_matching(uow.session, campaign, typed, lines)
-        added = selection_query.insert_matching(uow.session, campaign, typed, lines, now)
+        matched, suppressed, already_in = selection_query.count_matching(uow.session, campaign, typed, lines)
+        added = selection_query.insert_matching(uow.session, campaign, typed, lines, now) \
+            if matched > suppressed + already_in else 0  # a repeated selection need not try every party again
         if campaign.status == "active" and added:
             _start_selected(uow, campaign.campaign_id, now)
         uow.commit()
