@@ -126,7 +126,7 @@ def _check_subset(values: tuple[str, ...], allowed: tuple[str, ...], name: str) 
 
 def _check_names(values: tuple[str, ...], name: str) -> None:
     _check_count(values, name)
-    if any(not isinstance(v, str) or not v.strip() or len(v) > 100 for v in values):
+    if any(not isinstance(v, str) or not v.strip() or len(v) > 100 or "\x00" in v for v in values):
         raise InvalidInput(f"{name}: each value is a non-empty text of at most 100 characters", name)
 
 
@@ -189,7 +189,7 @@ def _postal_ranges(values: Any) -> tuple[tuple[str, str], ...]:
     for index, pair in enumerate(values):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(isinstance(c, str) for c in pair):
             raise InvalidInput("a postal code range is a [from, to] pair of codes", f"postal_ranges.{index}")
-        if any(len(code) > 20 for code in pair):
+        if any(len(code) > 20 or "\x00" in code for code in pair):
             raise InvalidInput("a postal code has at most 20 characters", f"postal_ranges.{index}")
         ranges.append((postal_key(pair[0]), postal_key(pair[1])))
     return tuple(ranges)

@@ -70,23 +70,34 @@ class Parties(MethodView):
     def get(self, args):
         """The parties campaigns knows (its replica of the customers' data) in your lines of business, filtered
         like a selection; deactivated parties are left out."""
-        after = cursor_after(args.pop("cursor"), 1)
+        after = _cursor(args.pop("cursor"), 1)
         limit = args.pop("limit")
         rows = selection.party_page(uow(), current_principal(), args, limit=limit + 1,
                                     after=after[0] if after else None)
         return page_of(rows, limit, lambda p: [p["party_id"]])
 
 
+def _cursor(cursor: str | None, length: int) -> list[str] | None:
+    after = cursor_after(cursor, length)
+    if after is not None and any("\x00" in value for value in after):
+        raise _bad_cursor()
+    return after
+
+
 def _suppression_cursor(cursor: str | None) -> tuple[str, str] | None:
-    after = cursor_after(cursor, 2)
+    after = _cursor(cursor, 2)
     if after is None:
         return None
     try:
         datetime.fromisoformat(after[0])
     except ValueError:
-        raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                           [{"location": "query", "field": "cursor", "message": "invalid cursor"}]) from None
+        raise _bad_cursor() from None
     return after[0], after[1]
+
+
+def _bad_cursor() -> ProblemError:
+    return ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
+                        [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
 
 
 def _text(value) -> str | None:

@@ -2,19 +2,40 @@
 from __future__ import annotations
 
 from crm_shared.web import PageQuerySchema
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from crm_campaigns.adapters.suppression_repository import CHANNELS
 from crm_campaigns.domain.criteria import (KINDS, LIFECYCLE_STATES, MAX_ATTRIBUTE_CRITERIA, MAX_POSTAL_RANGES,
                                            MAX_VALUES, OPERATORS)
 
-CODE = fields.String(validate=validate.Length(min=1, max=100))
-POSTAL_CODE = fields.String(validate=validate.Length(min=1, max=20))
+
+
+class Text(fields.String):
+    """A string PostgreSQL can store: NUL is refused here rather than failing in the database."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("must not contain NUL characters")
+        return text
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only (marshmallow would also take "yes", 1, "on")."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+CODE = Text(validate=validate.Length(min=1, max=100))
+POSTAL_CODE = Text(validate=validate.Length(min=1, max=20))
 MANY = validate.Length(max=MAX_VALUES)
 
 
 class AttributeCriterionSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
     op = fields.String(required=True, validate=validate.OneOf(OPERATORS))
     value = fields.Raw(load_default=None, allow_none=True,
                        metadata={"description": "typed by the attribute's definition; a list for `in`; "
@@ -33,12 +54,12 @@ class CriteriaSchema(Schema):
                              validate=validate.Length(max=MAX_ATTRIBUTE_CRITERIA))
     last_contact_before = fields.Date(metadata={"description": "last contact before this day, or never"})
     last_contact_after = fields.Date(metadata={"description": "last contact after this day"})
-    never_contacted = fields.Boolean()
+    never_contacted = StrictBoolean()
 
 
 class SelectionSchema(Schema):
     criteria = fields.Nested(CriteriaSchema, required=True, metadata={"description": "all must hold"})
-    dry_run = fields.Boolean(load_default=False, metadata={"description": "only count, add nobody"})
+    dry_run = StrictBoolean(load_default=False, metadata={"description": "only count, add nobody"})
 
 
 class SelectionResultSchema(Schema):
@@ -51,11 +72,11 @@ class SelectionResultSchema(Schema):
 
 class SuppressionCreateSchema(Schema):
     party_id = fields.UUID(load_default=None, allow_none=True)
-    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=320))
-    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=60))
+    email = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=320))
+    phone = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=60))
     campaign_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "none: every campaign"})
     channel = fields.String(load_default="all", validate=validate.OneOf(CHANNELS))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
 class SuppressionSchema(Schema):
@@ -73,7 +94,7 @@ class SuppressionSchema(Schema):
 
 class SuppressionQuerySchema(PageQuerySchema):
     party_id = fields.UUID(load_default=None)
-    email = fields.String(load_default=None, validate=validate.Length(min=1, max=320))
+    email = Text(load_default=None, validate=validate.Length(min=1, max=320))
     campaign_id = fields.UUID(load_default=None)
 
 
@@ -87,8 +108,8 @@ class PartyQuerySchema(PageQuerySchema):
     kind = fields.List(fields.String(validate=validate.OneOf(KINDS)), load_default=None)
     line_of_business = fields.List(CODE, load_default=None)
     segment = fields.List(CODE, load_default=None)
-    postal_from = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
-    postal_to = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
+    postal_from = Text(load_default=None, validate=validate.Length(min=1, max=20))
+    postal_to = Text(load_default=None, validate=validate.Length(min=1, max=20))
     last_contact_before = fields.Date(load_default=None)
     last_contact_after = fields.Date(load_default=None)
     never_contacted = fields.Boolean(load_default=None)

@@ -198,6 +198,12 @@ INVALID = [
     ({"criteria": {"attributes": [{"name": "size", "op": "matches", "value": "s"}]}}, 422,
      "criteria.attributes.0.op"),
     ({"criteria": {"kinds": ["company"]}, "dry_run": "perhaps"}, 422, "dry_run"),
+    ({"criteria": {"kinds": ["company"]}, "dry_run": 1}, 422, "dry_run"),
+    ({"criteria": {"never_contacted": "yes"}}, 422, "criteria.never_contacted"),
+    ({"criteria": {"lines_of_business": ["retail\u0000"]}}, 422, "criteria.lines_of_business.0"),
+    ({"criteria": {"postal_ranges": [["1\u0000", "2"]]}}, 422, "criteria.postal_ranges.0.0"),
+    ({"criteria": {"attributes": [{"name": "source", "op": "eq", "value": "fair\u0000"}]}}, 422,
+     "criteria.attributes.0.value"),
 ]
 
 
@@ -250,7 +256,9 @@ def test_the_party_replica_is_listed_with_filters_in_the_callers_lines(runtime, 
                                           ("lifecycle_state=inactive", "lifecycle_state.0"),
                                           ("last_contact_before=2024-01-01&last_contact_after=2024-02-01",
                                            "last_contact_after"),
-                                          ("cursor=bm9wZQ", "cursor")])
+                                          ("cursor=bm9wZQ", "cursor"),
+                                          ("cursor=WyJcdTAwMDAiXQ==", "cursor"),  # ["\u0000"]
+                                          ("segment=gold%00", "segment.0")])
 def test_invalid_party_filters_are_refused(runtime, client, query, field):
     response = client.get(f"/api/campaigns/parties?{query}", headers=auth(runtime))
     assert response.status_code in (400, 422) and response.mimetype == "application/problem+json"

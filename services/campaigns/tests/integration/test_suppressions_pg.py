@@ -78,8 +78,9 @@ def test_the_list_pages_newest_first(runtime, client):
     second = client.get(f"{URL}?limit=2&cursor={first['next_cursor']}", headers=headers).get_json()
     assert [s["suppression_id"] for s in first["items"] + second["items"]] == ids[::-1]
     assert second["next_cursor"] is None
-    bad = client.get(f"{URL}?cursor=WyJub3QgYSBkYXRlIiwgIngiXQ==", headers=headers)  # ["not a date", "x"]
-    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
+    for cursor in ("WyJub3QgYSBkYXRlIiwgIngiXQ==", "WyIyMDI0LTAxLTAxIiwgIlx1MDAwMCJd"):  # ["not a date", "x"], NUL
+        bad = client.get(f"{URL}?cursor={cursor}", headers=headers)
+        assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
 
 
 def test_suppressing_a_party_everywhere_ends_its_open_participations(runtime, client):
@@ -170,6 +171,8 @@ def test_suppressions_of_campaigns_in_other_lines_are_invisible(runtime, client)
     ({"email": "a@example.com", "channel": "pigeon"}, "channel"),
     ({"email": "a@example.com", "reason": ""}, "reason"),
     ({"email": "a@example.com", "colour": "red"}, "colour"),
+    ({"email": "a\u0000@example.com"}, "email"),
+    ({"email": "a@example.com", "reason": "no\u0000"}, "reason"),
 ])
 def test_invalid_suppressions_are_refused_and_store_nothing(runtime, client, body, field):
     response = suppress(client, auth(runtime), **body)
