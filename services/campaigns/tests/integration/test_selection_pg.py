@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from campaigns_fixtures import add_parties, auth, create_campaign, design_campaign
 from selection_cases import CASES, names_of, participants, populate
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from crm_campaigns.adapters import orm
 from crm_campaigns.service_layer import selection
@@ -163,8 +163,18 @@ def test_a_large_selection_is_one_statement_and_refreshes_statistics(runtime, cl
     add_parties(runtime.engine, 10_050, lifecycle_state="prospect")
     add_parties(runtime.engine, 30, lifecycle_state="suspect")
     campaign_id = create_campaign(client, headers)
-    assert counts(select_targets(client, headers, campaign_id, {"lifecycle_states": ["prospect"]})) == \
-        (10_050, 10_050, 0, 0)
+    inserts = []
+
+    def note_insert(_conn, _cursor, statement, *_args):
+        if statement.startswith("INSERT INTO participations"):
+            inserts.append(statement)
+    event.listen(runtime.engine, "before_cursor_execute", note_insert)
+    try:
+        assert counts(select_targets(client, headers, campaign_id, {"lifecycle_states": ["prospect"]})) == \
+            (10_050, 10_050, 0, 0)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", note_insert)
+    assert len(inserts) == 1 and "SELECT" in inserts[0]
     with runtime.engine.connect() as conn:
         analyzed = conn.scalar(text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'participations'"))
     assert analyzed is not None
