@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 REQUESTS = Counter("crm_http_requests_total", "HTTP requests", ["service", "method", "endpoint", "status"])
 LATENCY = Histogram("crm_http_request_seconds", "HTTP request latency", ["service", "endpoint"])
 PUBLIC_SUFFIXES = ("/openapi.json", "/docs", "/redoc")
+PUBLIC_VIEW = "crm_public"
 
 
 class ProblemApi(Api):
@@ -61,7 +62,7 @@ def _install_request_hooks(app: Flask, service: str, prefix: str, verifier: Toke
         g.request_id = request.headers.get("X-Request-ID") or context.new_id()
         g.correlation_token = context.correlation_id.set(g.request_id)
         if request.path.startswith(prefix) and not request.path.endswith(PUBLIC_SUFFIXES) \
-                and "/docs/" not in request.path:
+                and "/docs/" not in request.path and not _is_public(app):
             g.principal = _authenticate(verifier)
 
     @app.after_request
@@ -77,6 +78,18 @@ def _install_request_hooks(app: Flask, service: str, prefix: str, verifier: Toke
         token = g.pop("correlation_token", None)
         if token is not None:
             context.correlation_id.reset(token)
+
+
+def public(view):
+    """Serves a view (a function or a MethodView class) without a bearer token: only for what strangers must
+    reach, such as a signed link in a mail. The view checks its own credentials and has no principal."""
+    setattr(view, PUBLIC_VIEW, True)
+    return view
+
+
+def _is_public(app: Flask) -> bool:
+    view = app.view_functions.get(request.endpoint)
+    return getattr(getattr(view, "view_class", view), PUBLIC_VIEW, False) is True
 
 
 def _authenticate(verifier: TokenVerifier) -> Principal:
