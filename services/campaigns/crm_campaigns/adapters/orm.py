@@ -194,3 +194,5 @@ suppressions = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+from crm_campaigns.adapters import mailing_tables  # noqa: E402,F401  (mailings, on this metadata)

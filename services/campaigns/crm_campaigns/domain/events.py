@@ -12,6 +12,8 @@ PARTICIPANT_MOVED = "crm.campaigns.participant_moved.v1"
 CAMPAIGN_CALL_REQUESTED = "crm.campaigns.campaign_call_requested.v1"
 CAMPAIGN_CALL_WITHDRAWN = "crm.campaigns.campaign_call_withdrawn.v1"
 SUSPECT_IMPORTED = "crm.campaigns.suspect_imported.v1"
+MAILING_SENT = "crm.campaigns.mailing_sent.v1"
+CONTACT_OPTED_OUT = "crm.campaigns.contact_opted_out.v1"
 
 # consumed
 PARTY_SNAPSHOTS = ("crm.customers.party_registered.v1", "crm.customers.party_updated.v1",

@@ -12,6 +12,7 @@ from crm_shared.messaging_tables import purge_expired_messaging_rows
 from crm_shared.tasks import make_celery
 
 from crm_campaigns.bootstrap import build_runtime, uow_factory
+from crm_campaigns.entrypoints import mailing_config
 from crm_campaigns.service_layer import evaluation, participants
 from crm_campaigns.service_layer.unit_of_work import SERVICE
 
@@ -51,3 +52,16 @@ def publish_evaluations() -> int:
 def purge_expired() -> dict[str, int]:
     runtime = _runtime()
     return purge_expired_messaging_rows(runtime.engine, runtime.messaging)
+
+
+MAILING_RETRY_SECONDS = 900  # how long deferred recipients rest before the next try
+
+
+@app.task(name="campaigns.send_mailing", bind=True, acks_late=True)
+def send_mailing(self, mailing_id: str) -> str:
+    """Sends what is left of a mailing: a redelivered task tries only queued and deferred recipients. While
+    deferred ones may still be tried, the task comes back for them later."""
+    outcome = mailing_config.run_send(_uows(), _runtime().settings, mailing_id)
+    if outcome.pending:
+        self.apply_async((mailing_id,), countdown=MAILING_RETRY_SECONDS)
+    return outcome.status

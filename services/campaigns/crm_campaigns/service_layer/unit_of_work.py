@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 from crm_campaigns.adapters.budget_repository import BudgetRepository
 from crm_campaigns.adapters.campaign_repository import CampaignRepository
 from crm_campaigns.adapters.figures_query import FiguresQuery
+from crm_campaigns.adapters.mailing_repository import MailingRepository
 from crm_campaigns.adapters.orm import messaging
 from crm_campaigns.adapters.participation_repository import ParticipationRepository
 from crm_campaigns.adapters.replica_repository import ReplicaRepository
 from crm_campaigns.adapters.suppression_repository import SuppressionRepository
+from crm_campaigns.adapters.template_repository import TemplateRepository
 
 SERVICE = "campaigns"
 
@@ -24,6 +26,8 @@ def _repositories(uow, session: Session) -> None:
     uow.budget = BudgetRepository(session)
     uow.figures = FiguresQuery(session)
     uow.suppressions = SuppressionRepository(session)
+    uow.mailings = MailingRepository(session)
+    uow.templates = TemplateRepository(session)
 
 
 class CampaignsUnitOfWork(SqlAlchemyUnitOfWork):
