@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from crm_shared.db import dialect_insert
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,9 @@ from crm_campaigns.domain.participants import OPEN_STATUSES, Position
 P = orm.participations.c
 POSITION_COLUMNS = (P.participation_id, P.campaign_id, P.party_id, P.stage_key, P.status, P.request_id)
 CHUNK = 5000
+POSITION_TYPES = (("status", "text"), ("stage_key", "text"), ("request_id", "text"), ("failure_code", "text"),
+                  ("timeout_at", "timestamptz"), ("stage_entered_at", "timestamptz"), ("finished_at", "timestamptz"))
+POSITION_FIELDS = tuple(name for name, _ in POSITION_TYPES)
 
 
 class ParticipationRepository:
@@ -87,13 +90,29 @@ class ParticipationRepository:
     def write_positions(self, changes: list[dict]) -> None:
         """Each change: participation_id plus status, stage_key, request_id, failure_code, timeout_at,
         stage_entered_at, finished_at (the whole new position, so one statement serves every kind of move)."""
-        if not changes:
+        latest = list({c["participation_id"]: c for c in changes}.values())  # a later move in the batch wins
+        if not latest:
             return
-        fields = ("status", "stage_key", "request_id", "failure_code", "timeout_at", "stage_entered_at", "finished_at")
+        if self.session.bind.dialect.name == "postgresql":
+            for start in range(0, len(latest), CHUNK):
+                self._write_positions_unnest(latest[start:start + CHUNK])
+            return
         statement = update(orm.participations).where(P.participation_id == bindparam("pid")).values(
-            {name: bindparam(f"new_{name}") for name in fields})
-        rows = [{"pid": c["participation_id"], **{f"new_{name}": c[name] for name in fields}} for c in changes]
+            {name: bindparam(f"new_{name}") for name in POSITION_FIELDS})
+        rows = [{"pid": c["participation_id"], **{f"new_{name}": c[name] for name in POSITION_FIELDS}}
+                for c in latest]
         self.session.connection().execute(statement, rows)
+
+    def _write_positions_unnest(self, changes: list[dict]) -> None:
+        """One UPDATE ... FROM unnest(arrays) per chunk instead of a statement per participation."""
+        params = {"pid": [c["participation_id"] for c in changes],
+                  **{name: [c[name] for c in changes] for name in POSITION_FIELDS}}
+        casts = ", ".join(f"CAST(:{name} AS {sql_type}[])" for name, sql_type in
+                          (("pid", "text"), *POSITION_TYPES))
+        assignments = ", ".join(f"{name} = v.{name}" for name in POSITION_FIELDS)
+        self.session.execute(text(
+            f"UPDATE participations AS p SET {assignments} FROM unnest({casts}) "
+            f"AS v(pid, {', '.join(POSITION_FIELDS)}) WHERE p.participation_id = v.pid"), params)
 
     def add_history(self, rows: list[dict]) -> None:
         if rows:
