@@ -24,4 +24,6 @@ bench-calls: install infra  ## calls planning: 100k customers' 12-month cycles +
 	.venv/bin/python bench/calls_planning.py
 
 bench-campaigns: install infra  ## campaigns: 200k of 1M parties selected, 100k-row import, 3 call stages by events; baselines
-	.venv/bin/python bench/campaigns.py
+	rabbitmqctl -q add_vhost bench-campaigns && rabbitmqctl -q set_permissions -p bench-campaigns guest ".*" ".*" ".*"
+	.venv/bin/python bench/campaigns.py --amqp-url amqp://guest:guest@127.0.0.1:5672/bench-campaigns; \
+	status=$$?; rabbitmqctl -q delete_vhost bench-campaigns; exit $$status

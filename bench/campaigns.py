@@ -45,6 +45,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
+import amqp
 import kombu
 import pika
 import psycopg
@@ -62,6 +63,7 @@ from crm_campaigns.bootstrap import build_runtime, uow_factory
 from crm_campaigns.domain import normalise
 from crm_campaigns.domain.replica import replica_from_snapshot
 from crm_campaigns.domain.stages import Condition, Rule, Stage, StageGraph
+from crm_campaigns.entrypoints.consumer import QUEUE as SERVICE_QUEUE
 from crm_campaigns.entrypoints.consumer import build_consumer
 from crm_campaigns.service_layer import campaigns, imports, selection
 
@@ -957,12 +959,17 @@ def main() -> int:
     parser.add_argument("--autoanalyze", choices=("auto", "on", "off"), default="auto",
                         help="apply autovacuum's ANALYZE rule; auto: when the server's autovacuum is off")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the benchmark database at the end")
+    parser.add_argument("--share-exchange", action="store_true",
+                        help=f"publish even when the service's queue {SERVICE_QUEUE} exists on the broker (it gets a "
+                             "copy of every event)")
     args = parser.parse_args()
     if args.import_rows % 100 or args.import_rows < 100:
         parser.error("--import-rows must be a positive multiple of 100 (5% duplicates, 1% bad rows)")
     if not 20 <= args.select <= args.parties // 2:
         parser.error("--select must be between 20 and half of --parties")
 
+    if not args.share_exchange:
+        refuse_shared_exchange(args.amqp_url)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout` still drops the database
     name = f"bench_campaigns_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
@@ -982,6 +989,19 @@ def main() -> int:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def refuse_shared_exchange(amqp_url: str) -> None:
+    """Every queue bound to crm.calls' outcome events gets a copy of the bench's hundreds of thousands: the
+    service's own queue, left by a local deployment, would keep them all when nothing consumes it."""
+    with kombu.Connection(amqp_url) as conn:
+        try:
+            found = conn.channel().queue_declare(queue=SERVICE_QUEUE, passive=True)
+        except amqp.exceptions.NotFound:
+            return
+    raise SystemExit(f"the queue {SERVICE_QUEUE} exists on {amqp_url} ({found.message_count} messages, "
+                     f"{found.consumer_count} consumers) and would get a copy of every event this benchmark publishes "
+                     "to crm.calls. Use a vhost of its own (see docs/operations.md, Benchmarks) or --share-exchange.")
 
 
 def server_settings(engine) -> dict:
