@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from crm_shared.db import dialect_insert
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,16 @@ class ReplicaRepository:
 
     def record_contacts(self, contacts: dict[str, date]) -> None:
         """Keeps each party's latest contact day (for the `last contact` criterion)."""
+        if not contacts:
+            return
+        if self.session.bind.dialect.name == "postgresql":
+            ids = sorted(contacts)
+            self.session.execute(text(
+                "UPDATE party_replica AS p SET last_contact_on = v.day "
+                "FROM unnest(CAST(:ids AS text[]), CAST(:days AS date[])) AS v(party_id, day) "
+                "WHERE p.party_id = v.party_id AND (p.last_contact_on IS NULL OR p.last_contact_on < v.day)"),
+                {"ids": ids, "days": [contacts[i] for i in ids]})
+            return
         for party_id, day in sorted(contacts.items()):
             self.session.execute(update(orm.party_replica).where(
                 R.party_id == party_id, (R.last_contact_on.is_(None)) | (R.last_contact_on < day))

@@ -14,6 +14,7 @@ from crm_campaigns.domain.stages import StageGraph
 from crm_campaigns.service_layer import progress
 from crm_campaigns.service_layer.evaluation_events import publish_evaluation
 
+LAUNCH_CHUNK = 5000
 EDITABLE_WHEN_ACTIVE = {"name", "goal", "description", "planned_end", "actual_end", "topics", "resources", "owner",
                         "expected_participants", "expected_conversion_rate", "value_per_conversion"}
 
@@ -123,9 +124,10 @@ def launch(uow, actor: Principal, campaign_id: str) -> int:
             raise Conflict("define the campaign's stages before launching it", "stages")
         at = now()
         positions = uow.participations.open_positions(campaign_id, "selected")
-        work = progress.Progress()
-        progress.start(work, graph, positions, at, "campaign launched")
-        work.flush(uow)
+        for start in range(0, len(positions), LAUNCH_CHUNK):  # bounded memory: events go out chunk by chunk
+            work = progress.Progress()
+            progress.start(work, graph, positions[start:start + LAUNCH_CHUNK], at, "campaign launched")
+            work.flush(uow)
         uow.campaigns.update(campaign_id, {"status": "active", "actual_start": row.actual_start or at.date(),
                                            "version": row.version + 1, "updated_at": at})
         uow.publish(new_event(events.CAMPAIGN_LAUNCHED, events.SOURCE, campaign_id,

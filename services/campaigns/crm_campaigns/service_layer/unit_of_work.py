@@ -34,6 +34,13 @@ class CampaignsUnitOfWork(SqlAlchemyUnitOfWork):
     def _start(self) -> None:
         _repositories(self, self.session)
 
+    def publish(self, *events: CloudEvent) -> None:
+        """Writes the events to the outbox at once, in the open transaction (a rollback still discards them),
+        so a launch of 200,000 participants does not hold all their events in memory until the commit."""
+        if events:
+            self.session.flush()
+            write_events(self.session.connection(), messaging.outbox, SERVICE, events)
+
 
 class ConsumerUnitOfWork:
     """The same interface inside a consumer's transaction: `commit` writes the events to the outbox and leaves
