@@ -195,4 +195,5 @@ suppressions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+from crm_campaigns.adapters import import_tables  # noqa: E402,F401  (address imports, on this metadata)
 from crm_campaigns.adapters import mailing_tables  # noqa: E402,F401  (mailings, on this metadata)

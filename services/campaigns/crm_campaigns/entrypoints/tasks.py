@@ -10,10 +10,11 @@ from celery.schedules import crontab
 from crm_shared.config import Settings
 from crm_shared.messaging_tables import purge_expired_messaging_rows
 from crm_shared.tasks import make_celery
+from sqlalchemy.exc import OperationalError
 
 from crm_campaigns.bootstrap import build_runtime, uow_factory
 from crm_campaigns.entrypoints import mailing_config
-from crm_campaigns.service_layer import evaluation, participants
+from crm_campaigns.service_layer import evaluation, imports, participants
 from crm_campaigns.service_layer.unit_of_work import SERVICE
 
 QUEUE = {"queue": "campaigns.tasks"}
@@ -52,6 +53,14 @@ def publish_evaluations() -> int:
 def purge_expired() -> dict[str, int]:
     runtime = _runtime()
     return purge_expired_messaging_rows(runtime.engine, runtime.messaging)
+
+
+@app.task(name="campaigns.process_address_import", acks_late=True, autoretry_for=(OperationalError,),
+          retry_backoff=True, max_retries=5)
+def process_address_import(import_id: str) -> str | None:
+    """Imports an uploaded address list; a completed import is left alone, an interrupted one starts afresh
+    (service_layer/imports.py), so a redelivered or retried task is harmless."""
+    return imports.process_import(_uows(), import_id)
 
 
 MAILING_RETRY_SECONDS = 900  # how long deferred recipients rest before the next try

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from crm_campaigns.adapters.budget_repository import BudgetRepository
 from crm_campaigns.adapters.campaign_repository import CampaignRepository
 from crm_campaigns.adapters.figures_query import FiguresQuery
+from crm_campaigns.adapters.import_repository import ImportRepository
 from crm_campaigns.adapters.mailing_repository import MailingRepository
 from crm_campaigns.adapters.orm import messaging
 from crm_campaigns.adapters.participation_repository import ParticipationRepository
@@ -25,6 +26,7 @@ def _repositories(uow, session: Session) -> None:
     uow.replica = ReplicaRepository(session)
     uow.budget = BudgetRepository(session)
     uow.figures = FiguresQuery(session)
+    uow.imports = ImportRepository(session)
     uow.suppressions = SuppressionRepository(session)
     uow.mailings = MailingRepository(session)
     uow.templates = TemplateRepository(session)
