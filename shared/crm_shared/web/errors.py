@@ -73,3 +73,15 @@ def register_error_handlers(app) -> None:
         return problem_response(500, "Internal Server Error", "The server failed; the error has been logged.")
 
     app.register_error_handler(Exception, unexpected)
+
+
+def register_domain_errors(app, base: type[Exception], statuses: list[tuple[type[Exception], int, str]]) -> None:
+    """Answers a service's own business errors (subclasses of `base` with `message` and an optional `field`)
+    as problem+json; the first class in `statuses` the error is an instance of gives status and title."""
+    def problem(error):
+        status, title = next((s, t) for cls, s, t in statuses if isinstance(error, cls))
+        field = getattr(error, "field", None)
+        errors = [{"field": field, "message": error.message}] if field else None
+        return problem_response(status, title, error.message, errors)
+
+    app.register_error_handler(base, problem)

@@ -1,31 +1,17 @@
 """The consumer end to end: real RabbitMQ, real PostgreSQL, events published as the customers service does."""
 from __future__ import annotations
 
-import threading
-import time
-
-import kombu
 import pytest
 from calls_factories import event, link_data, party_event, snapshot
 from crm_shared.broker import Outgoing, Publisher
 from crm_shared.config import Settings
-from crm_shared.consumer import parking_queue, retry_queue
+from crm_shared.testing.consumers import running_consumer, wait_for
 from sqlalchemy import func, select
 
 from crm_calls.adapters.orm import contact_link_replica, customer_replica, messaging
 from crm_calls.bootstrap import build_runtime
 from crm_calls.domain import events
 from crm_calls.entrypoints.consumer import build_consumer
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -40,29 +26,10 @@ def runtime(fresh_database, amqp_url):
 
 @pytest.fixture
 def consumer(runtime, amqp_url, unique_name):
+    """The service's own consumer on a queue of this test's, so no other consumer takes its messages."""
     queue = unique_name("calls-test.incoming-events")
-    consumer = build_consumer(runtime, queue=queue)
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run_forever, args=(stop,), daemon=True)
-    thread.start()
-    with kombu.Connection(amqp_url) as conn:
-        def bound():
-            try:
-                conn.channel().queue_declare(queue=queue, passive=True)
-                return True
-            except Exception:  # noqa: BLE001 - not declared yet
-                conn.close()
-                conn.connect()
-                return False
-        wait_for(bound)
-        time.sleep(0.2)  # bindings are declared right after the queue
-    yield consumer
-    stop.set()
-    thread.join(timeout=10)
-    with kombu.Connection(amqp_url) as conn:
-        channel = conn.channel()
-        for name in (queue, parking_queue(queue), *(retry_queue(queue, i + 1) for i in range(3))):
-            channel.queue_delete(queue=name)
+    with running_consumer(build_consumer(runtime, queue=queue), amqp_url, queue, retry_levels=3) as running:
+        yield running
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Domain outcomes as problem+json: each error class has one status."""
 from __future__ import annotations
 
-from crm_shared.web.errors import problem_response
+from crm_shared.web.errors import register_domain_errors
 from flask import Flask
 
 from crm_campaigns.domain.errors import (Conflict, DomainError, Forbidden, InvalidInput, MalformedFile, NotFound,
@@ -19,10 +19,4 @@ STATUS = [
 
 
 def register_problem_handlers(app: Flask) -> None:
-    app.register_error_handler(DomainError, _problem)
-
-
-def _problem(error: DomainError):
-    status, title = next((s, t) for cls, s, t in STATUS if isinstance(error, cls))
-    errors = [{"field": error.field, "message": error.message}] if error.field else None
-    return problem_response(status, title, error.message, errors)
+    register_domain_errors(app, DomainError, STATUS)

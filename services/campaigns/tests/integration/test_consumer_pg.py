@@ -5,16 +5,14 @@ handled once and a malformed one is parked without changing anything."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from datetime import UTC, date, datetime
 
-import kombu
 import pika
 import pytest
 from campaigns_fixtures import add_parties, auth, create_campaign, design_campaign, snapshot
 from crm_shared.config import Settings
-from crm_shared.consumer import batch_handler, parking_queue, retry_queue
+from crm_shared.consumer import batch_handler, parking_queue
+from crm_shared.testing.consumers import running_consumer, wait_for
 from crm_shared.events import CloudEvent, new_event
 from sqlalchemy import func, select
 
@@ -24,16 +22,6 @@ from crm_campaigns.domain import events
 from crm_campaigns.entrypoints.consumer import build_consumer
 
 CUSTOMERS, CALLS = "crm.customers", "crm.calls"
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -60,28 +48,8 @@ def uows(runtime):
 def consumer(runtime, amqp_url, unique_name):
     """The service's own consumer on a queue of this test's, so no other consumer takes its messages."""
     queue = unique_name("campaigns-test.incoming-events")
-    running = build_consumer(runtime, queue=queue)
-    stop = threading.Event()
-    thread = threading.Thread(target=running.run_forever, args=(stop,), daemon=True)
-    thread.start()
-    with kombu.Connection(amqp_url) as conn:
-        def bound():
-            try:
-                conn.channel().queue_declare(queue=queue, passive=True)
-                return True
-            except Exception:  # noqa: BLE001 - not declared yet
-                conn.close()
-                conn.connect()
-                return False
-        wait_for(bound)
-        time.sleep(0.2)  # the bindings are declared right after the queue
-    yield running
-    stop.set()
-    thread.join(timeout=10)
-    with kombu.Connection(amqp_url) as conn:
-        channel = conn.channel()
-        for name in (queue, parking_queue(queue), retry_queue(queue, 1)):
-            channel.queue_delete(queue=name)
+    with running_consumer(build_consumer(runtime, queue=queue), amqp_url, queue, retry_levels=1) as running:
+        yield running
 
 
 @pytest.fixture
