@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm_campaigns.adapters import orm
 from crm_campaigns.adapters.import_tables import address_imports, import_files, import_rows
+from crm_campaigns.adapters.suppression_repository import applies_to
 
 A, F, R = address_imports.c, import_files.c, import_rows.c
 S, P = orm.suppressions.c, orm.party_replica.c
@@ -138,7 +139,7 @@ class ImportRepository:
         if not (ids or phones or emails):
             return []
         query = select(S.party_id, S.phone_key, S.email_key).where(
-            S.channel == GLOBAL_CHANNEL, or_(S.campaign_id.is_(None), S.campaign_id == campaign_id),
+            applies_to(campaign_id, GLOBAL_CHANNEL),
             or_(self._one_of(S.party_id, ids), self._one_of(S.phone_key, phones), self._one_of(S.email_key, emails)))
         return list(self.session.execute(query))
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from crm_shared.db import dialect_insert
-from sqlalchemy import select, text, tuple_, update
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -35,15 +35,6 @@ class ReplicaRepository:
         for start in range(0, len(ids), CHUNK):
             rows = self.session.execute(select(orm.party_replica).where(R.party_id.in_(ids[start:start + CHUNK])))
             found.update({r.party_id: r for r in rows})
-        return found
-
-    def candidates_for(self, name_postal_pairs: set[tuple[str, str]]) -> list[Row]:
-        """Replica rows sharing a (name key, postal key) pair: where duplicates of imported rows can be."""
-        pairs, found = sorted(name_postal_pairs), []
-        columns = (R.party_id, R.name_key, R.postal_key, R.phone_key, R.email_key)
-        for start in range(0, len(pairs), CHUNK):
-            query = select(*columns).where(tuple_(R.name_key, R.postal_key).in_(pairs[start:start + CHUNK]))
-            found.extend(self.session.execute(query))
         return found
 
     def record_contacts(self, contacts: dict[str, date]) -> None:

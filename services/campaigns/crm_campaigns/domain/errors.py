@@ -17,6 +17,10 @@ class UnsupportedFile(DomainError):
     """An upload that is neither CSV nor XLSX (415)."""
 
 
+class FileTooLarge(InvalidInput):
+    """An upload above the configured size limit (413)."""
+
+
 class MalformedFile(DomainError):
     """A CSV or XLSX file that cannot be read at all; nothing of it is imported."""
 

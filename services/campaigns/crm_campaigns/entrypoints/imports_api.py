@@ -8,7 +8,6 @@ import os
 from datetime import datetime
 
 from crm_shared.web import ProblemError, current_principal, decode_cursor, page_of, path_uuid, require_role
-from crm_shared.web.errors import problem_response
 from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -52,11 +51,6 @@ def limit_upload_size():
     # Refuses an oversized upload while reading it, before it is held in memory.
     if request.method == "POST":
         request.max_content_length = use_cases.max_bytes() + FORM_OVERHEAD
-
-
-@imports.errorhandler(use_cases.FileTooLarge)
-def too_large(error: use_cases.FileTooLarge):
-    return problem_response(413, "Content Too Large", error.message, [{"field": error.field, "message": error.message}])
 
 
 @imports.route("/campaigns/<campaign_id>/imports")

@@ -4,14 +4,15 @@ from __future__ import annotations
 from crm_shared.web.errors import register_domain_errors
 from flask import Flask
 
-from crm_campaigns.domain.errors import (Conflict, DomainError, Forbidden, InvalidInput, MalformedFile, NotFound,
-                                         UnsupportedFile)
+from crm_campaigns.domain.errors import (Conflict, DomainError, FileTooLarge, Forbidden, InvalidInput, MalformedFile,
+                                         NotFound, UnsupportedFile)
 
 STATUS = [
     (NotFound, 404, "Not Found"),
     (Forbidden, 403, "Forbidden"),
     (Conflict, 409, "Conflict"),
     (UnsupportedFile, 415, "Unsupported Media Type"),
+    (FileTooLarge, 413, "Content Too Large"),
     (MalformedFile, 422, "Unprocessable Entity"),
     (InvalidInput, 422, "Unprocessable Entity"),
     (DomainError, 422, "Unprocessable Entity"),

@@ -36,7 +36,7 @@ from crm_shared.events import new_event
 
 from crm_campaigns.domain import events
 from crm_campaigns.domain.address_list import AddressRow, detect_format, parse_row, read_table, validate_mapping
-from crm_campaigns.domain.errors import Conflict, InvalidInput, MalformedFile, NotFound
+from crm_campaigns.domain.errors import Conflict, FileTooLarge, InvalidInput, MalformedFile, NotFound
 from crm_campaigns.domain.import_outcomes import (EARLIER_ROW, OUTCOMES, REPLICA, REPLICA_NOT_ADDED,
                                                   ChunkContext, KnownParty, RowKeys, classify, row_keys)
 from crm_campaigns.service_layer import progress
@@ -53,9 +53,6 @@ DEFAULT_MAX_BYTES = 50 * 2**20
 LINE_OF_BUSINESS_CODE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")   # what parse_row accepts in a cell
 COUNTERS = {"accepted": "accepted", "duplicate": "duplicates", "rejected": "rejected"}
 
-
-class FileTooLarge(InvalidInput):
-    """An upload above IMPORT_MAX_BYTES (the API answers 413)."""
 
 
 class _Superseded(Exception):

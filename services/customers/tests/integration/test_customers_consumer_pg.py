@@ -3,7 +3,6 @@ campaigns' relay does (CloudEvent JSON, routing key = type)."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 
 import kombu
@@ -11,6 +10,7 @@ import pytest
 from crm_shared.config import Settings
 from crm_shared.consumer import parking_queue, retry_queue
 from crm_shared.events import CloudEvent, new_event
+from crm_shared.testing.consumers import wait_for
 from sqlalchemy import func, select
 
 from crm_customers.adapters.orm import messaging, parties
@@ -19,15 +19,6 @@ from crm_customers.entrypoints.consumer import build_consumer
 from crm_customers.entrypoints.suspect_events import SUSPECT_IMPORTED
 
 CAMPAIGNS = kombu.Exchange("crm.campaigns", type="topic", durable=True)
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
