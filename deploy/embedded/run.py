@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -53,8 +54,14 @@ class Gateway:
             environ, start_response)
 
 
+# No Celery worker runs in embedded mode: campaigns processes uploads and sends mailings inside the request.
+INLINE_WORK = {"CAMPAIGNS_IMPORTS_INLINE": "true", "CAMPAIGNS_MAILINGS_INLINE": "true"}
+
+
 def start_services(data_dir: Path, stop: threading.Event) -> dict:
     data_dir.mkdir(parents=True, exist_ok=True)
+    for variable, value in INLINE_WORK.items():
+        os.environ.setdefault(variable, value)
     apps = {}
     for name, package in SERVICES.items():
         settings = Settings.from_env(name, database_url=f"sqlite:///{data_dir / name}.sqlite3",
