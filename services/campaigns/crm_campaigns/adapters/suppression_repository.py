@@ -67,8 +67,10 @@ class SuppressionRepository:
 
     def page(self, *, limit: int, after: tuple[str, str] | None, party_id: str | None = None,
              email: str | None = None, campaign_id: str | None = None,
-             campaign_lines: set[str] | None = None) -> list[Row]:
-        """Newest first; `campaign_lines` hides suppressions of campaigns in other lines of business."""
+             lines: set[str] | None = None) -> list[Row]:
+        """Newest first. With `lines` (a caller who does not see every line), only the suppressions concerning
+        these lines alone: the named party (in the replica) and the named campaign are of these lines, and at
+        least one of the two is named (see service_layer/suppressions.py)."""
         query = select(orm.suppressions).order_by(S.created_at.desc(), S.suppression_id.desc()).limit(limit)
         if after is not None:
             at = datetime.fromisoformat(after[0])
@@ -79,9 +81,12 @@ class SuppressionRepository:
             query = query.where(S.email_key == (email_key(email) or ""))
         if campaign_id is not None:
             query = query.where(S.campaign_id == campaign_id)
-        if campaign_lines is not None:
-            visible = select(orm.campaigns.c.campaign_id).where(orm.campaigns.c.line_of_business.in_(campaign_lines))
-            query = query.where(or_(S.campaign_id.is_(None), S.campaign_id.in_(visible)))
+        if lines is not None:
+            campaigns = select(orm.campaigns.c.campaign_id).where(orm.campaigns.c.line_of_business.in_(lines))
+            parties = select(R.party_id).where(R.line_of_business.in_(lines))
+            query = query.where(or_(S.party_id.is_not(None), S.campaign_id.is_not(None)),
+                                or_(S.party_id.is_(None), S.party_id.in_(parties)),
+                                or_(S.campaign_id.is_(None), S.campaign_id.in_(campaigns)))
         return list(self.session.execute(query))
 
     def suppressed_party_ids(self, party_ids: Iterable[str], campaign_id: str | None,

@@ -1,7 +1,16 @@
 """The suppression list kept by hand: parties, e-mail addresses and phone numbers that objected to contact.
 
 A suppression for a party on every channel also ends the party's open participations (in the one campaign it
-names, or in all); later selections, mailings and imports leave suppressed contacts out."""
+names, or in all); later selections, mailings and imports leave suppressed contacts out.
+
+Who sees a suppression: it concerns the line of business of the party it names (per the party replica) and
+of the campaign it names. A caller sees it, in the list and to lift it, only when they may access every line
+it concerns; one naming neither a party nor a campaign (an e-mail address or phone number suppressed
+everywhere) concerns every line, so only a caller who sees all lines (admin, or `lob` `*`) sees it. A party
+not (or no longer) in the replica counts as of unknown line, seen only by such callers too. Adding follows
+the same rule: a caller may add only a suppression they could then see and lift, so a marketer of one line
+records an objection on the party or in a campaign of that line, never for every line at once. Selections,
+mailings and imports honour every suppression whoever may see it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -24,6 +33,9 @@ def add_suppression(uow, actor: Principal, values: dict, now: datetime) -> dict:
     with uow:
         party = _visible_party(uow, actor, values.get("party_id"))
         campaign = _campaign_in_body(uow, actor, values.get("campaign_id"))
+        if party is None and campaign is None and not actor.sees_all_lines():
+            raise InvalidInput("a suppression naming neither a party nor a campaign concerns every line of business; "
+                               "name a party or a campaign of your lines", "campaign_id")
         calling_code = calling_code_for(party.country) if party is not None else None
         _check_keys(values, calling_code)
         row = uow.suppressions.add(party_id=values.get("party_id"), email=values.get("email"),
@@ -39,7 +51,7 @@ def delete_suppression(uow, actor: Principal, suppression_id: str) -> None:
     """Later selections may reach the contact again; participations already ended stay ended."""
     with uow:
         row = uow.suppressions.get(suppression_id)
-        if row is None or not _campaign_visible(uow, actor, row.campaign_id):
+        if row is None or not _suppression_visible(uow, actor, row):
             raise NotFound(f"no suppression {suppression_id} is visible to you")
         uow.suppressions.delete(suppression_id)
         uow.commit()
@@ -49,7 +61,7 @@ def suppression_page(uow, actor: Principal, *, limit: int, after: tuple[str, str
                      email: str | None, campaign_id: str | None) -> list[dict]:
     with uow:
         rows = uow.suppressions.page(limit=limit, after=after, party_id=party_id, email=email,
-                                     campaign_id=campaign_id, campaign_lines=caller_lines(actor))
+                                     campaign_id=campaign_id, lines=caller_lines(actor))
     return [r._asdict() for r in rows]
 
 
@@ -92,11 +104,22 @@ def _campaign_in_body(uow, actor: Principal, campaign_id: str | None):
         raise InvalidInput(error.message, "campaign_id") from None
 
 
-def _campaign_visible(uow, actor: Principal, campaign_id: str | None) -> bool:
-    if campaign_id is None:
+def _suppression_visible(uow, actor: Principal, row) -> bool:
+    """The module's rule: the caller may access every line the suppression concerns (the list applies the same
+    rule in SQL, `SuppressionRepository.page`)."""
+    if actor.sees_all_lines():
         return True
-    campaign = uow.campaigns.get(campaign_id)
-    return campaign is None or actor.may_access(campaign.line_of_business)
+    if row.party_id is None and row.campaign_id is None:
+        return False
+    if row.party_id is not None:
+        party = uow.replica.get(row.party_id)
+        if party is None or not actor.may_access(party.line_of_business):
+            return False
+    if row.campaign_id is not None:
+        campaign = uow.campaigns.get(row.campaign_id)
+        if campaign is None or not actor.may_access(campaign.line_of_business):
+            return False
+    return True
 
 
 def _end_participations(uow, row: dict, campaign, now: datetime) -> int:

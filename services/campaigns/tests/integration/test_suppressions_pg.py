@@ -8,9 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 from campaigns_fixtures import add_parties, auth, create_campaign, design_campaign
+from crm_shared.auth import Principal
 from sqlalchemy import func, select
 
 from crm_campaigns.adapters import orm
+from crm_campaigns.domain.errors import InvalidInput, NotFound
+from crm_campaigns.service_layer import suppressions
 
 URL = "/api/campaigns/suppressions"
 
@@ -151,13 +154,93 @@ def test_the_helpers_find_suppressed_parties_and_contacts(runtime, client, uows)
 
 def test_suppressions_of_campaigns_in_other_lines_are_invisible(runtime, client):
     headers = auth(runtime)
+    [retail_party] = add_parties(runtime.engine, 1)
     wholesale = create_campaign(client, headers, line_of_business="wholesale")
     scoped = suppress(client, headers, email="x@example.com", campaign_id=wholesale).get_json()
-    everywhere = suppress(client, headers, email="y@example.com").get_json()
+    own = suppress(client, headers, party_id=retail_party).get_json()
     retailer = auth(runtime, lines=("retail",), subject="retailer")
     listed = client.get(URL, headers=retailer).get_json()["items"]
-    assert [s["suppression_id"] for s in listed] == [everywhere["suppression_id"]]
+    assert [s["suppression_id"] for s in listed] == [own["suppression_id"]]
     assert client.delete(f"{URL}/{scoped['suppression_id']}", headers=retailer).status_code == 404
+    assert stored(runtime.engine) == 2
+
+
+def lines_matrix(runtime, client, uows) -> dict[str, str]:
+    """Suppressions of every kind, added by someone who sees all lines: name -> suppression id."""
+    headers = auth(runtime)
+    [retail_party] = add_parties(runtime.engine, 1)
+    [wholesale_party] = add_parties(runtime.engine, 1, line_of_business="wholesale")
+    retail, wholesale = (create_campaign(client, headers, line_of_business=line) for line in ("retail", "wholesale"))
+    made = {name: suppress(client, headers, **body).get_json()["suppression_id"] for name, body in {
+        "retail party": {"party_id": retail_party},
+        "wholesale party": {"party_id": wholesale_party, "email": "w@example.com"},
+        "address everywhere": {"email": "anyone@example.com"},
+        "address in retail campaign": {"email": "r@example.com", "campaign_id": retail},
+        "address in wholesale campaign": {"phone": "+49 30 999999", "campaign_id": wholesale},
+        "retail party in wholesale campaign": {"party_id": retail_party, "campaign_id": wholesale},
+    }.items()}
+    with uows() as uow:
+        made["party not replicated"] = uow.suppressions.add(party_id=str(uuid.uuid4()), reason="objected",
+                                                            created_by="t", now=datetime.now(UTC))["suppression_id"]
+        uow.commit()
+    made["parties"] = (retail_party, wholesale_party)
+    return made
+
+
+SEEN_BY_RETAIL = {"retail party", "address in retail campaign"}
+
+
+def test_a_caller_of_one_line_sees_and_lifts_only_suppressions_of_that_line(runtime, client, uows):
+    made = lines_matrix(runtime, client, uows)
+    retail_party, wholesale_party = made.pop("parties")
+    retailer = auth(runtime, lines=("retail",), subject="retailer")
+    listed = client.get(URL, headers=retailer).get_json()["items"]
+    assert {s["suppression_id"] for s in listed} == {made[name] for name in SEEN_BY_RETAIL}
+    assert client.get(f"{URL}?party_id={wholesale_party}", headers=retailer).get_json()["items"] == []
+    assert client.get(f"{URL}?email=w@example.com", headers=retailer).get_json()["items"] == []
+    everything = client.get(URL, headers=auth(runtime)).get_json()["items"]
+    assert len(everything) == len(made)
+    for name, suppression_id in made.items():
+        response = client.delete(f"{URL}/{suppression_id}", headers=retailer)
+        assert response.status_code == (204 if name in SEEN_BY_RETAIL else 404), name
+    assert stored(runtime.engine) == len(made) - len(SEEN_BY_RETAIL)
+
+
+def test_the_service_layer_applies_the_same_rule_to_reading_lifting_and_adding(runtime, client, uows):
+    made = lines_matrix(runtime, client, uows)
+    retail_party, wholesale_party = made.pop("parties")
+    retailer = Principal("retailer", frozenset({"marketing"}), frozenset({"retail"}))
+    now = datetime.now(UTC)
+    page = suppressions.suppression_page(uows(), retailer, limit=50, after=None, party_id=None, email=None,
+                                         campaign_id=None)
+    assert {r["suppression_id"] for r in page} == {made[name] for name in SEEN_BY_RETAIL}
+    with pytest.raises(NotFound):
+        suppressions.delete_suppression(uows(), retailer, made["address everywhere"])
+    with pytest.raises(NotFound):
+        suppressions.delete_suppression(uows(), retailer, made["retail party in wholesale campaign"])
+    with pytest.raises(InvalidInput) as everywhere:
+        suppressions.add_suppression(uows(), retailer, {"email": "new@example.com", "channel": "all",
+                                                        "reason": "objected"}, now)
+    assert everywhere.value.field == "campaign_id"
+    with pytest.raises(InvalidInput) as foreign:
+        suppressions.add_suppression(uows(), retailer, {"party_id": wholesale_party, "channel": "all",
+                                                        "reason": "objected"}, now)
+    assert foreign.value.field == "party_id"
+    added = suppressions.add_suppression(uows(), retailer, {"party_id": retail_party, "email": "new@example.com",
+                                                            "channel": "email", "reason": "objected"}, now)
+    suppressions.delete_suppression(uows(), retailer, added["suppression_id"])
+    assert stored(runtime.engine) == len(made)
+
+
+def test_an_address_suppressed_everywhere_is_added_only_by_callers_seeing_all_lines(runtime, client):
+    retailer = auth(runtime, lines=("retail",), subject="retailer")
+    refused = suppress(client, retailer, email="a@example.com")
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["campaign_id"]
+    assert stored(runtime.engine) == 0
+    retail = create_campaign(client, retailer)
+    assert suppress(client, retailer, email="a@example.com", campaign_id=retail).status_code == 201
+    assert suppress(client, auth(runtime), email="a@example.com").status_code == 201
     assert stored(runtime.engine) == 2
 
 
