@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
+import http
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 
@@ -14,17 +16,42 @@ from crm_shared import context
 from crm_shared.auth import AuthError, Principal, TokenVerifier
 from crm_shared.config import Settings
 from crm_shared.web.errors import ProblemError, http_exception_to_problem, problem_response, register_error_handlers
+from crm_shared.web.inputs import check_request
+from crm_shared.web.openapi import PROBLEM_SCHEMA_NAME, ProblemResponsesPlugin, ProblemSchema, problem_content
 
 log = logging.getLogger(__name__)
 REQUESTS = Counter("crm_http_requests_total", "HTTP requests", ["service", "method", "endpoint", "status"])
 LATENCY = Histogram("crm_http_request_seconds", "HTTP request latency", ["service", "endpoint"])
-PUBLIC_SUFFIXES = ("/openapi.json", "/docs", "/redoc")
 PUBLIC_VIEW = "crm_public"
+DOC_ENDPOINTS = ("openapi_json", "openapi_swagger_ui", "openapi_redoc")  # of flask-smorest's doc blueprint
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class ProblemApi(Api):
+    """flask-smorest's Api answering and documenting errors as problem+json (see crm_shared.web.openapi)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, **kwargs):
+        plugin = ProblemResponsesPlugin()
+        super()._init_spec(**{**kwargs, "extra_plugins": [*(kwargs.get("extra_plugins") or ()), plugin]})
+        # First, before marshmallow's helper resolves schemas: a service's own problem schema named in an
+        # alt_response is replaced by the shared one, not registered beside it as "Problem1".
+        self.spec.plugins.remove(plugin)
+        self.spec.plugins.insert(0, plugin)
+
     def handle_http_exception(self, error):
         return http_exception_to_problem(error)
+
+    def _register_responses(self):
+        self.spec.components.schema(PROBLEM_SCHEMA_NAME, schema=ProblemSchema)
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = problem_content()
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR", {"description": "Any other error", "content": problem_content()}, lazy=True)
 
 
 def create_service_app(settings: Settings, *, title: str, blueprints: Iterable,
@@ -50,20 +77,24 @@ def create_service_app(settings: Settings, *, title: str, blueprints: Iterable,
         for blueprint in blueprints:
             api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     register_error_handlers(app)
-    _install_request_hooks(app, settings.service, prefix, verifier)
+    _install_request_hooks(app, settings.service, prefix, verifier, api._make_doc_blueprint_name())
     _install_health(app, readiness_checks)
     return app
 
 
-def _install_request_hooks(app: Flask, service: str, prefix: str, verifier: TokenVerifier) -> None:
+def _install_request_hooks(app: Flask, service: str, prefix: str, verifier: TokenVerifier, docs: str) -> None:
+    public_endpoints = frozenset(f"{docs}.{endpoint}" for endpoint in DOC_ENDPOINTS)
+
     @app.before_request
     def start():
         g.started = time.perf_counter()
-        g.request_id = request.headers.get("X-Request-ID") or context.new_id()
+        g.request_id = request_id_of(request.headers.get("X-Request-ID"))
         g.correlation_token = context.correlation_id.set(g.request_id)
-        if request.path.startswith(prefix) and not request.path.endswith(PUBLIC_SUFFIXES) \
-                and "/docs/" not in request.path and not _is_public(app):
+        # Decided by the route that matched, never by the path's text: a path no route matches (or a method
+        # the route does not take) has no endpoint and needs a token like every other one.
+        if request.path.startswith(prefix) and request.endpoint not in public_endpoints and not _is_public(app):
             g.principal = _authenticate(verifier)
+        check_request(request)
 
     @app.after_request
     def finish(response: Response):
@@ -80,6 +111,13 @@ def _install_request_hooks(app: Flask, service: str, prefix: str, verifier: Toke
             context.correlation_id.reset(token)
 
 
+def request_id_of(header: str | None) -> str:
+    """The caller's X-Request-ID if it is a short, safe token (it is echoed and logged), else a new one."""
+    if header and REQUEST_ID.fullmatch(header):
+        return header
+    return context.new_id()
+
+
 def public(view):
     """Serves a view (a function or a MethodView class) without a bearer token: only for what strangers must
     reach, such as a signed link in a mail. The view checks its own credentials and has no principal."""
@@ -88,6 +126,8 @@ def public(view):
 
 
 def _is_public(app: Flask) -> bool:
+    if request.endpoint is None:
+        return False
     view = app.view_functions.get(request.endpoint)
     return getattr(getattr(view, "view_class", view), PUBLIC_VIEW, False) is True
 

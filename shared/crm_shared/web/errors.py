@@ -58,6 +58,9 @@ def http_exception_to_problem(error: HTTPException) -> Response:
     title = error.name
     detail = "The request did not pass validation." if errors else (data.get("message") or error.description)
     response = problem_response(error.code or 500, title, detail or "", errors)
+    for key, value in error.get_headers():  # Allow of a 405, WWW-Authenticate of a 401, Retry-After ...
+        if key.lower() != "content-type":
+            response.headers[key] = value
     for key, value in (data.get("headers") or {}).items():
         response.headers[key] = value
     return response

@@ -1,0 +1,65 @@
+"""Every service's OpenAPI document, as the service builds it, documents its errors as they are sent:
+application/problem+json with the Problem schema, a 401 on every operation that needs a token, a default."""
+import importlib
+
+import pytest
+
+from crm_shared.config import Settings
+
+SERVICES = {"customers": "crm_customers", "calls": "crm_calls", "campaigns": "crm_campaigns",
+            "service-desk": "crm_service_desk", "reporting": "crm_reporting"}
+PROBLEM = "application/problem+json"
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def document(service: str) -> dict:
+    package = SERVICES[service]
+    try:
+        bootstrap = importlib.import_module(f"{package}.bootstrap")
+    except ModuleNotFoundError:
+        pytest.skip(f"{package} is not installed")
+    app = bootstrap.build_runtime(Settings.from_env(service, database_url="sqlite://")).create_app()
+    response = app.test_client().get(f"/api/{service}/openapi.json")
+    assert response.status_code == 200
+    return response.json
+
+
+def operations(spec: dict):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def resolved(spec: dict, response: dict) -> dict:
+    if "$ref" in response:
+        return spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    return response
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_every_error_response_is_problem_json(service):
+    spec = document(service)
+    problem = spec["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "instance", "errors"} <= set(problem["properties"])
+    detail = spec["components"]["schemas"]["ProblemDetail"]["properties"]
+    assert {"location", "field", "message"} <= set(detail)
+    wrong, count = [], 0
+    for path, method, operation in operations(spec):
+        count += 1
+        responses = operation["responses"]
+        if operation.get("security") != []:
+            if "401" not in responses:
+                wrong.append((method, path, "no 401"))
+        if "default" not in responses:
+            wrong.append((method, path, "no default"))
+        for status, response in responses.items():
+            if status == "default" or status[0] in "45":
+                content = resolved(spec, response).get("content", {})
+                if list(content) != [PROBLEM] or content[PROBLEM]["schema"] != {"$ref": "#/components/schemas/Problem"}:
+                    wrong.append((method, path, status, list(content)))
+    assert count > 0 and wrong == []
+    assert not any(name.startswith("Problem") and name not in ("Problem", "ProblemDetail")
+                   for name in spec["components"]["schemas"])
+    assert "Error" not in spec["components"]["schemas"]
+
