@@ -14,6 +14,7 @@ import jwt
 from crm_shared.config import JwtSettings
 
 ADMIN = "admin"
+NUMERIC_CLAIMS = ("exp", "iat", "nbf")
 
 
 class AuthError(Exception):
@@ -83,6 +84,10 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from exc
+        for name in NUMERIC_CLAIMS:
+            # PyJWT takes "exp": "1900000000" (it calls int() on it); RFC 7519 says NumericDate is a number.
+            if name in claims and (isinstance(claims[name], bool) or not isinstance(claims[name], int | float)):
+                raise AuthError(f"invalid token: {name} must be a number")
         roles, lobs = claims.get("roles", []), claims.get("lob", [])
         if not isinstance(roles, list) or not isinstance(lobs, list):
             raise AuthError("invalid token: roles and lob must be lists")

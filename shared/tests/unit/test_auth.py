@@ -36,6 +36,11 @@ def _claims(**overrides):
     jwt.encode(_claims(), "wrong-secret-wrong-secret-wrong!", algorithm="HS256"),
     jwt.encode(_claims(), None, algorithm="none"),
     jwt.encode(_claims(roles="admin"), "s" * 32, algorithm="HS256"),
+    jwt.encode(_claims(exp=str(int(time.time()) + 60)), "s" * 32, algorithm="HS256"),
+    jwt.encode(_claims(iat=str(int(time.time()))), "s" * 32, algorithm="HS256"),
+    jwt.encode(_claims(nbf=str(int(time.time()) - 5)), "s" * 32, algorithm="HS256"),
+    jwt.encode(_claims(exp=True), "s" * 32, algorithm="HS256"),
+    jwt.encode(_claims(iat=False), "s" * 32, algorithm="HS256"),
     "garbage",
 ])
 def test_bad_tokens_are_refused(token):
@@ -82,3 +87,9 @@ def test_a_token_that_differs_in_its_signature_is_not_taken_from_the_cache():
         verifier.verify(forged)
     with pytest.raises(AuthError):
         verifier.verify(forged)  # a failure is not remembered either
+
+
+def test_numeric_claims_may_be_fractional_numbers():
+    now = time.time()
+    token = jwt.encode(_claims(exp=now + 60.5, iat=now - 0.5, nbf=now - 1.25), "s" * 32, algorithm="HS256")
+    assert TokenVerifier(SETTINGS).verify(token).subject == "x"
