@@ -135,11 +135,13 @@ class ResourcesRepository:
         return self.session.scalar(select(orm.territories.c.territory_id).where(orm.territories.c.name == name))
 
     def territories_page(self, *, limit: int, after: tuple[str, str] | None = None,
-                         agent_id: str | None = None) -> list[Territory]:
+                         agent_id: str | None = None, lines: set[str] | None = None) -> list[Territory]:
         """Ordered by (name, territory_id); `agent_id` finds territories where the agent is responsible, a team
-        member or the substitute."""
+        member or the substitute; `lines` (None: all) keeps those of these lines and those for all lines."""
         table = orm.territories
         query = select(table).order_by(table.c.name, table.c.territory_id).limit(limit)
+        if lines is not None:
+            query = query.where(or_(table.c.line_of_business.is_(None), table.c.line_of_business.in_(lines)))
         if after is not None:
             query = query.where(or_(table.c.name > after[0], and_(table.c.name == after[0],
                                                                    table.c.territory_id > after[1])))

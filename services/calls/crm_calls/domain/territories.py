@@ -1,4 +1,9 @@
-"""Territories map a customer to the responsible agent by postal code range or region, and line of business."""
+"""Territories map a customer to the responsible agent by postal code range or region, and line of business.
+
+A territory belongs to one line of business (or, with none, to all lines) and assigns only customers of its
+line. Who may see and manage it follows from that: a territory of one line is read and managed by whoever may
+access that line; a territory for all lines is read by everyone (it assigns every line's customers) and managed
+only by those who see all lines (admin, or `lob` `*`), since its calls are of every line."""
 from __future__ import annotations
 
 import zlib
@@ -38,6 +43,16 @@ class Territory:
         self.member_agent_ids = [a for a in dict.fromkeys(self.member_agent_ids) if a != self.agent_id]
         if self.substitute_agent_id in self.member_agent_ids:
             raise InvalidInput("the substitute must not be a member of the territory's team", "substitute_agent_id")
+
+    def visible_to(self, actor) -> bool:
+        """`actor`: a crm_shared.auth.Principal."""
+        return self.line_of_business is None or actor.may_access(self.line_of_business)
+
+    def manageable_by(self, actor) -> bool:
+        """Creating, changing or deleting it (changing its line needs this of the old and the new one)."""
+        if self.line_of_business is None:
+            return actor.sees_all_lines()
+        return actor.may_access(self.line_of_business)
 
     def matches(self, postal_code: str | None, city: str | None, line_of_business: str) -> bool:
         if self.line_of_business is not None and self.line_of_business != line_of_business:

@@ -77,6 +77,7 @@ for _blueprint in (agents, territories, rules):
     _blueprint.register_error_handler(VersionMismatch, _precondition_failed)
 
 FORBIDDEN = (403, "Needs the planner role")
+TERRITORY_FORBIDDEN = (403, "Needs the planner role; a territory for all lines needs a planner of all lines")
 INVALID = (422, "Malformed input, or input that breaks a planning rule")
 NO_AGENT = (404, "No such agent")
 BAD_ID = (400, "A malformed id or cursor")
@@ -221,22 +222,23 @@ class Territories(MethodView):
     def get(self, args):
         """Territories by name; `agent_id` lists those the agent works in (responsible, team or substitute)."""
         agent_id = str(args["agent_id"]) if args["agent_id"] else None
-        found = use_cases.list_territories(_uow(), limit=args["limit"] + 1, after=_after(args["cursor"]),
-                                           agent_id=agent_id)
+        found = use_cases.list_territories(_uow(), current_principal(), limit=args["limit"] + 1,
+                                           after=_after(args["cursor"]), agent_id=agent_id)
         return page_of(found, args["limit"], lambda territory: [territory.name, territory.territory_id])
 
     @idempotent
     @require_role(PLANNER)
     @territories.arguments(s.TerritoryInSchema)
     @territories.response(201, s.TerritorySchema, headers=ETAG)
-    @_problems(territories, FORBIDDEN, (409, "The name is taken"), (422, "Malformed input or an unknown agent"))
+    @_problems(territories, FORBIDDEN, (409, "The name is taken"),
+               (422, "Malformed input, an unknown agent or a line of business the planner may not manage"))
     def post(self, body):
         """Add a territory.
 
         Postal code ranges and/or regions (cities), optionally for one line of business, with a responsible
         agent, optional team members and an optional substitute. It applies to calls planned from now on.
         Idempotency-Key."""
-        territory = use_cases.create_territory(_uow(), **_territory_fields(body))
+        territory = use_cases.create_territory(_uow(), current_principal(), **_territory_fields(body))
         return territory, 201, _etag(territory.version)
 
 
@@ -246,14 +248,14 @@ class TerritoryItem(MethodView):
     @_problems(territories, BAD_ID, (404, "No such territory"))
     def get(self, territory_id: str):
         """One territory; the ETag is its version."""
-        territory = use_cases.get_territory(_uow(), path_uuid(territory_id, "territory_id"))
+        territory = use_cases.get_territory(_uow(), current_principal(), path_uuid(territory_id, "territory_id"))
         return territory, 200, _etag(territory.version)
 
     @require_role(PLANNER)
     @territories.arguments(s.TerritoryInSchema)
     @territories.arguments(s.IfMatchSchema, location="headers")
     @territories.response(200, s.TerritoryChangedSchema, headers=ETAG)
-    @_problems(territories, BAD_ID, FORBIDDEN, (404, "No such territory"), (409, "The name is taken"), STALE,
+    @_problems(territories, BAD_ID, TERRITORY_FORBIDDEN, (404, "No such territory"), (409, "The name is taken"), STALE,
                (422, "Malformed input or an unknown agent"))
     def put(self, body, headers, territory_id: str):
         """Replace a territory; when its agents change, its open calls follow.
@@ -262,16 +264,17 @@ class TerritoryItem(MethodView):
         is not with the customer's responsible agent (a stable pick from the team) moves in the same
         transaction, if that agent changed or the call's agent left the territory. `replanned` counts them
         (null when the agents did not change)."""
-        territory, counts = use_cases.replace_territory(_uow(), path_uuid(territory_id, "territory_id"),
+        territory, counts = use_cases.replace_territory(_uow(), current_principal(),
+                                                        path_uuid(territory_id, "territory_id"),
                                                         _territory_fields(body), _version(headers))
         return {**asdict(territory), "replanned": counts}, 200, _etag(territory.version)
 
     @require_role(PLANNER)
     @territories.response(204)
-    @_problems(territories, BAD_ID, FORBIDDEN, (404, "No such territory"), (409, "It still has open calls"))
+    @_problems(territories, BAD_ID, TERRITORY_FORBIDDEN, (404, "No such territory"), (409, "It still has open calls"))
     def delete(self, territory_id: str):
         """Delete a territory that has no open calls (give it to another agent first otherwise)."""
-        use_cases.delete_territory(_uow(), path_uuid(territory_id, "territory_id"))
+        use_cases.delete_territory(_uow(), current_principal(), path_uuid(territory_id, "territory_id"))
         return "", 204
 
 

@@ -172,8 +172,13 @@ def agent_performance(uow, agent_id: str, month: str, actor: Principal) -> dict[
 
 
 # -- territories ----------------------------------------------------------------------------------------------
-def create_territory(uow, **fields) -> Territory:
+# A territory belongs to one line of business, or to all lines (`domain/territories.py`): it is read by whoever
+# may access its line (one for all lines by everyone) and created, changed or deleted only by a planner who may
+# access its line (one for all lines only by a planner who sees all lines). A territory of another line looks
+# missing (404); one the caller sees but may not manage answers 403; a line the caller may not give it, 422.
+def create_territory(uow, actor: Principal, **fields) -> Territory:
     territory = Territory(territory_id=str(uuid.uuid4()), **fields)
+    _require_line_to_manage(actor, territory)
     with uow:
         repo = resources(uow)
         _require_territory_agents(repo, territory)
@@ -183,25 +188,32 @@ def create_territory(uow, **fields) -> Territory:
     return territory
 
 
-def get_territory(uow, territory_id: str) -> Territory:
+def get_territory(uow, actor: Principal, territory_id: str) -> Territory:
     with uow:
-        return _territory(resources(uow), territory_id)
+        return _territory(resources(uow), actor, territory_id)
 
 
-def list_territories(uow, *, limit: int, after: tuple[str, str] | None, agent_id: str | None) -> list[Territory]:
+def list_territories(uow, actor: Principal, *, limit: int, after: tuple[str, str] | None,
+                     agent_id: str | None) -> list[Territory]:
+    """Territories of the caller's lines and those for all lines."""
+    lines = None if actor.sees_all_lines() else set(actor.lines_of_business)
     with uow:
-        return resources(uow).territories_page(limit=limit, after=after, agent_id=agent_id)
+        return resources(uow).territories_page(limit=limit, after=after, agent_id=agent_id, lines=lines)
 
 
-def replace_territory(uow, territory_id: str, fields: dict[str, Any],
+def replace_territory(uow, actor: Principal, territory_id: str, fields: dict[str, Any],
                       expected_version: int | None = None) -> tuple[Territory, dict[str, int] | None]:
     """When the responsible agent, the team or the substitute changes, the territory's open calls that no
-    longer belong where they are move in the same transaction (see `_leaves_with`); returns the counts then."""
+    longer belong where they are move in the same transaction (see `_leaves_with`); returns the counts then.
+    Only calls of lines the caller may access move: with the rule above these are all of the territory's
+    calls, and a call of another line left there by an earlier change of the territory's line stays untouched."""
     with uow:
         repo = resources(uow)
-        old = _territory(repo, territory_id, lock=True)
+        old = _territory(repo, actor, territory_id, lock=True)
+        _require_to_manage(actor, old)
         _check_version(old.version, expected_version)
         new = Territory(territory_id=territory_id, version=old.version + 1, **fields)
+        _require_line_to_manage(actor, new)
         _require_territory_agents(repo, new)
         _require_free_name(repo, new)
         repo.save_territory(new)
@@ -209,15 +221,15 @@ def replace_territory(uow, territory_id: str, fields: dict[str, Any],
             _commit_unique(uow, "name", "a territory with this name already exists")
             return new, None
         counts = _replan_locked(uow, lambda: [c for c in uow.planning.open_calls(territory_id=territory_id)
-                                              if _leaves_with(c, old, new)],
+                                              if actor.may_access(c.line_of_business) and _leaves_with(c, old, new)],
                                 set(old.agents()) | set(new.agents()), "territory changed hands")
     return new, counts
 
 
-def delete_territory(uow, territory_id: str) -> None:
+def delete_territory(uow, actor: Principal, territory_id: str) -> None:
     with uow:
         repo = resources(uow)
-        _territory(repo, territory_id, lock=True)
+        _require_to_manage(actor, _territory(repo, actor, territory_id, lock=True))
         if open_calls := repo.open_call_count(territory_id):
             raise Conflict(f"the territory still has {open_calls} open calls; give it to another agent instead")
         repo.delete_territory(territory_id)
@@ -315,11 +327,22 @@ def _agent(repo: ResourcesRepository, agent_id: str, *, lock: bool = False) -> A
     return agent
 
 
-def _territory(repo: ResourcesRepository, territory_id: str, *, lock: bool = False) -> Territory:
+def _territory(repo: ResourcesRepository, actor: Principal, territory_id: str, *, lock: bool = False) -> Territory:
     territory = repo.get_territory(territory_id, lock=lock)
-    if territory is None:
+    if territory is None or not territory.visible_to(actor):
         raise NotFound(f"no territory {territory_id}", "territory_id")
     return territory
+
+
+def _require_to_manage(actor: Principal, territory: Territory) -> None:
+    if not territory.manageable_by(actor):
+        raise Forbidden("a territory for all lines of business is managed only by a planner of all lines")
+
+
+def _require_line_to_manage(actor: Principal, territory: Territory) -> None:
+    if not territory.manageable_by(actor):
+        raise InvalidInput("you may not manage territories for that line of business; a territory for all "
+                           "lines needs access to all lines", "line_of_business")
 
 
 def _require_free_subject(repo: ResourcesRepository, agent: Agent) -> None:

@@ -610,6 +610,34 @@ def test_a_territory_without_open_calls_can_be_deleted(client, planner, auth, db
     assert_problem(client.get(url, headers=auth()), 404, "territory_id")
 
 
+def test_a_planner_of_one_line_cannot_read_or_change_another_lines_territories(client, runtime, planner, db,
+                                                                                 make_agent, make_territory):
+    a, b = make_agent(), make_agent()
+    insurance = make_territory(a["agent_id"], postal_ranges=[["75000", "75999"]], line_of_business="insurance")
+    call_id = db.call(db.party("75100"), a["agent_id"], a_monday(2), insurance["territory_id"])
+    token = mint_token(runtime.settings.jwt, "rita", ["planner"], ["retail"])
+    retailer = {"Authorization": f"Bearer {token}"}
+    own = client.post(f"{API}/territories", headers=retailer, json={
+        "name": f"Retail {uuid.uuid4().hex[:6]}", "line_of_business": "retail", "postal_ranges": [["75000", "75999"]],
+        "agent_id": a["agent_id"]}).get_json()
+    before = db.state()
+    url = f"{API}/territories/{insurance['territory_id']}"
+    body = {"name": insurance["name"], "line_of_business": "insurance", "postal_ranges": [["75000", "75999"]],
+            "agent_id": b["agent_id"]}
+
+    assert_problem(client.get(url, headers=retailer), 404, "territory_id")
+    listed = client.get(f"{API}/territories?agent_id={a['agent_id']}&limit=100", headers=retailer).get_json()
+    assert [t["territory_id"] for t in listed["items"]] == [own["territory_id"]]
+    assert_problem(client.put(url, json=body, headers=retailer), 404, "territory_id")
+    assert_problem(client.delete(url, headers=retailer), 404, "territory_id")
+    assert_problem(client.post(f"{API}/territories", json={**body, "name": "Elsewhere"}, headers=retailer), 422,
+                   "line_of_business")
+    assert_problem(client.put(f"{API}/territories/{own['territory_id']}", json={**body, "name": own["name"]},
+                              headers=retailer), 422, "line_of_business")
+    assert db.state() == before
+    assert db.get_call(call_id).agent_id == a["agent_id"]
+
+
 def db_engine(client):
     return client.application.extensions["crm"]["engine"].begin()
 

@@ -25,6 +25,8 @@ from crm_calls.service_layer.resources import VersionMismatch, _leaves_with
 from crm_calls.service_layer.unit_of_work import CallsUnitOfWork
 
 WEEK = {day: ["08:00", "16:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+EVERY_LINE = Principal("paula", frozenset({"planner"}), frozenset({"*"}))
+INSURANCE = Principal("ines", frozenset({"planner"}), frozenset({"insurance"}))
 
 
 @pytest.fixture
@@ -53,8 +55,8 @@ def rows(runtime, table):
         return conn.execute(select(table)).all()
 
 
-def seed_call(runtime, agent_id, day, territory_id):
-    data = snapshot(lifecycle_state="customer")
+def seed_call(runtime, agent_id, day, territory_id, line="insurance"):
+    data = snapshot(lifecycle_state="customer", line_of_business=line)
     with Session(runtime.engine) as session, session.begin():
         CustomerReplicaRepository(session).upsert_if_newer(replica_from_snapshot(data, deactivated=False,
                                                                                  event_time=None))
@@ -62,7 +64,7 @@ def seed_call(runtime, agent_id, day, territory_id):
     with runtime.engine.begin() as conn:
         conn.execute(insert(orm.calls).values(
             call_id=call_id, party_id=data["party_id"], call_type="maintenance", status="scheduled",
-            line_of_business="insurance", territory_id=territory_id, agent_id=agent_id, window_start=day,
+            line_of_business=line, territory_id=territory_id, agent_id=agent_id, window_start=day,
             window_end=day + timedelta(days=10), due_on=day, created_at=datetime.now(UTC), version=1))
         conn.execute(insert(orm.agent_day_loads).values(agent_id=agent_id, day=day, booked=1))
     return call_id
@@ -102,7 +104,7 @@ def test_a_user_subject_belongs_to_one_agent(uow):
 
 def test_an_absence_hands_the_days_calls_to_a_team_member(runtime, uow):
     absent, member = agent(uow), agent(uow)
-    territory = use_cases.create_territory(uow(), name="Team", agent_id=absent.agent_id,
+    territory = use_cases.create_territory(uow(), EVERY_LINE, name="Team", agent_id=absent.agent_id,
                                            member_agent_ids=[member.agent_id], postal_ranges=[("10000", "19999")])
     day = next_monday()
     call_id = seed_call(runtime, absent.agent_id, day, territory.territory_id)
@@ -154,22 +156,81 @@ def test_which_calls_leave_with_a_territory_changing_hands():
 def test_territory_rules_are_checked_before_anything_is_stored(runtime, uow):
     a = agent(uow)
     with pytest.raises(InvalidInput) as error:
-        use_cases.create_territory(uow(), name="X", agent_id=a.agent_id, member_agent_ids=[str(uuid.uuid4())],
-                                   regions=["Ulm"])
+        use_cases.create_territory(uow(), EVERY_LINE, name="X", agent_id=a.agent_id,
+                                   member_agent_ids=[str(uuid.uuid4())], regions=["Ulm"])
     assert error.value.field == "member_agent_ids"
-    use_cases.create_territory(uow(), name="X", agent_id=a.agent_id, regions=["Ulm"])
+    use_cases.create_territory(uow(), EVERY_LINE, name="X", agent_id=a.agent_id, regions=["Ulm"])
     with pytest.raises(Conflict):
-        use_cases.create_territory(uow(), name="X", agent_id=a.agent_id, regions=["Bonn"])
+        use_cases.create_territory(uow(), EVERY_LINE, name="X", agent_id=a.agent_id, regions=["Bonn"])
     assert len(rows(runtime, orm.territories)) == 1
 
 
 def test_a_territory_with_open_calls_is_not_deleted(runtime, uow):
     a = agent(uow)
-    territory = use_cases.create_territory(uow(), name="Busy", agent_id=a.agent_id, regions=["Ulm"])
+    territory = use_cases.create_territory(uow(), EVERY_LINE, name="Busy", agent_id=a.agent_id, regions=["Ulm"])
     seed_call(runtime, a.agent_id, next_monday(), territory.territory_id)
     with pytest.raises(Conflict):
-        use_cases.delete_territory(uow(), territory.territory_id)
-    assert use_cases.get_territory(uow(), territory.territory_id) == territory
+        use_cases.delete_territory(uow(), EVERY_LINE, territory.territory_id)
+    assert use_cases.get_territory(uow(), EVERY_LINE, territory.territory_id) == territory
+
+
+def test_a_planner_of_one_line_sees_and_manages_only_territories_of_that_line(runtime, uow):
+    a = agent(uow)
+    retail = use_cases.create_territory(uow(), EVERY_LINE, name="Retail", agent_id=a.agent_id, regions=["Ulm"],
+                                        line_of_business="retail")
+    everywhere = use_cases.create_territory(uow(), EVERY_LINE, name="All", agent_id=a.agent_id, regions=["Bonn"])
+    own = use_cases.create_territory(uow(), INSURANCE, name="Insurance", agent_id=a.agent_id, regions=["Köln"],
+                                     line_of_business="insurance")
+    listed = use_cases.list_territories(uow(), INSURANCE, limit=10, after=None, agent_id=None)
+    assert [t.name for t in listed] == ["All", "Insurance"]
+    assert len(use_cases.list_territories(uow(), EVERY_LINE, limit=10, after=None, agent_id=a.agent_id)) == 3
+    assert use_cases.get_territory(uow(), INSURANCE, everywhere.territory_id) == everywhere
+    with pytest.raises(NotFound):
+        use_cases.get_territory(uow(), INSURANCE, retail.territory_id)
+    fields = {"name": "Moved", "agent_id": a.agent_id, "regions": ["Ulm"]}
+    for line in ("retail", None):
+        with pytest.raises(InvalidInput) as created:
+            use_cases.create_territory(uow(), INSURANCE, **fields, line_of_business=line)
+        assert created.value.field == "line_of_business"
+        with pytest.raises(InvalidInput) as moved:  # giving one's own territory to another line, or to all
+            use_cases.replace_territory(uow(), INSURANCE, own.territory_id, {**fields, "line_of_business": line})
+        assert moved.value.field == "line_of_business"
+    with pytest.raises(NotFound):
+        use_cases.replace_territory(uow(), INSURANCE, retail.territory_id, {**fields, "line_of_business": "insurance"})
+    with pytest.raises(Forbidden):
+        use_cases.replace_territory(uow(), INSURANCE, everywhere.territory_id,
+                                    {**fields, "line_of_business": "insurance"})
+    with pytest.raises(NotFound):
+        use_cases.delete_territory(uow(), INSURANCE, retail.territory_id)
+    with pytest.raises(Forbidden):
+        use_cases.delete_territory(uow(), INSURANCE, everywhere.territory_id)
+    stored = {r.territory_id: (r.name, r.line_of_business, r.version) for r in rows(runtime, orm.territories)}
+    assert stored == {retail.territory_id: ("Retail", "retail", 1), everywhere.territory_id: ("All", None, 1),
+                      own.territory_id: ("Insurance", "insurance", 1)}
+    use_cases.replace_territory(uow(), INSURANCE, own.territory_id, {**fields, "line_of_business": "insurance"})
+    use_cases.delete_territory(uow(), INSURANCE, own.territory_id)
+    assert len(rows(runtime, orm.territories)) == 2
+
+
+def test_a_territory_changing_hands_moves_no_call_the_planner_may_not_see(runtime, uow):
+    old, new = agent(uow), agent(uow)
+    territory = use_cases.create_territory(uow(), EVERY_LINE, name="Mixed", agent_id=old.agent_id,
+                                           postal_ranges=[("10000", "19999")])
+    day = next_monday()
+    insurance_call = seed_call(runtime, old.agent_id, day, territory.territory_id)
+    retail_call = seed_call(runtime, old.agent_id, day + timedelta(days=1), territory.territory_id, line="retail")
+    # an all-lines planner narrows the territory to insurance; the retail call is still there
+    use_cases.replace_territory(uow(), EVERY_LINE, territory.territory_id,
+                                {"name": "Mixed", "agent_id": old.agent_id, "postal_ranges": [("10000", "19999")],
+                                 "line_of_business": "insurance"})
+
+    _, counts = use_cases.replace_territory(uow(), INSURANCE, territory.territory_id,
+                                            {"name": "Mixed", "agent_id": new.agent_id,
+                                             "postal_ranges": [("10000", "19999")], "line_of_business": "insurance"})
+
+    assert counts == {"moved_same_day": 1, "moved_other_day": 0, "overflow": 0}
+    agents = {r.call_id: r.agent_id for r in rows(runtime, orm.calls)}
+    assert agents == {insurance_call: new.agent_id, retail_call: old.agent_id}
 
 
 def test_policies_and_rules_carry_versions(uow):
