@@ -107,10 +107,15 @@ def link_contact(cmd: commands.LinkContact, uow) -> ContactLink:
 
 
 def unlink_contact(cmd: commands.UnlinkContact, uow) -> None:
+    """Like linking, unlinking needs access to both parties: a link to a party of a line the actor cannot see is
+    not listed to them (`queries.contacts_of`), so it looks missing here too."""
     with uow:
         _visible_party(uow, cmd.actor, cmd.party_id)
         link = uow.links.get(cmd.link_id)
         if link is None or cmd.party_id not in (link.person_id, link.company_id):
+            raise NotFound("no such contact link on this party", "link_id")
+        other = uow.parties.get(link.company_id if link.person_id == cmd.party_id else link.person_id)
+        if other is None or not cmd.actor.may_access(other.line_of_business):
             raise NotFound("no such contact link on this party", "link_id")
         uow.links.delete(link)
         _commit(uow, [events.ContactUnlinked(str(link.id), str(link.person_id), str(link.company_id))])

@@ -38,6 +38,10 @@ def test_contacts_across_lines_stay_hidden(client, auth, admin, create):
     assert client.get(f"/api/customers/parties/{person['party_id']}/contacts", headers=retail).json["items"] == []
     assert_problem(client.post(f"/api/customers/parties/{person['party_id']}/contacts", headers=retail,
                                json={"company_id": foreign["party_id"], "role": "owner"}), 404, "company_id")
+    url = f"/api/customers/parties/{person['party_id']}/contacts/{linked.json['id']}"
+    assert_problem(client.delete(url, headers=retail), 404, "link_id")
+    assert [c["id"] for c in client.get(f"/api/customers/parties/{person['party_id']}/contacts",
+                                        headers=admin).json["items"]] == [linked.json["id"]]
 
 
 def test_admin_endpoints_refuse_other_users(client, auth):

@@ -77,6 +77,21 @@ def test_unlinking_publishes_and_only_works_on_the_linked_parties(uow):
     assert queries.contacts_of(ada.id, ACTOR, uow) == []
 
 
+def test_a_link_to_a_party_of_another_line_cannot_be_removed_from_the_visible_side(uow):
+    ada = register(uow, PartyKind.PERSON, "Novak")
+    nordic = register(uow, PartyKind.COMPANY, "Nordic", line="wholesale")
+    created = link(uow, ada, nordic, actor=principal("*"))
+    published = len(uow.published)
+    with pytest.raises(NotFound) as refused:
+        handlers.unlink_contact(UnlinkContact(actor=ACTOR, party_id=ada.id, link_id=created.id), uow)
+    assert refused.value.field == "link_id"
+    assert len(uow.published) == published
+    assert [c.id for c in queries.contacts_of(ada.id, principal("*"), uow)] == [created.id]
+    handlers.unlink_contact(UnlinkContact(actor=principal("retail", "wholesale"), party_id=ada.id,
+                                          link_id=created.id), uow)
+    assert queries.contacts_of(ada.id, principal("*"), uow) == []
+
+
 def test_parties_of_other_lines_look_missing(uow):
     nordic = register(uow, PartyKind.COMPANY, "Nordic", line="wholesale")
     with pytest.raises(NotFound):
