@@ -7,12 +7,14 @@ from crm_shared.wiring import standard_runtime
 from sqlalchemy.orm import sessionmaker
 
 from crm_calls.adapters.orm import messaging
+from crm_calls.service_layer.clock import SYSTEM_CLOCK, Clock
 from crm_calls.service_layer.unit_of_work import CallsUnitOfWork
 
 SERVICE = "calls"
 
 
-def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
+def build_runtime(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> ServiceRuntime:
+    """`clock`: what the service takes for now (the system clock; a simulated one in tests)."""
     from crm_calls.entrypoints import api
     from crm_calls.entrypoints.consumer import build_consumer
     from crm_calls.entrypoints.problems import register_problem_handlers
@@ -21,8 +23,9 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
 
     def extensions(runtime: ServiceRuntime) -> dict:
         sessions = sessionmaker(runtime.engine, expire_on_commit=False)
-        return {"uow": lambda: CallsUnitOfWork(sessions, messaging.outbox, SERVICE)}
+        return {"uow": lambda: CallsUnitOfWork(sessions, messaging.outbox, SERVICE, clock), "clock": clock}
 
     return standard_runtime(settings, "crm_calls", title="CRM calls", messaging=messaging,
-                            blueprints=api.blueprints, build_consumer=build_consumer, extensions=extensions,
+                            blueprints=api.blueprints, build_consumer=lambda rt: build_consumer(rt, clock=clock),
+                            extensions=extensions,
                             configure_app=register_problem_handlers)

@@ -12,14 +12,15 @@ from sqlalchemy.orm import sessionmaker
 
 from crm_calls.adapters import orm
 from crm_calls.bootstrap import build_runtime
+from crm_calls.service_layer.clock import SYSTEM_CLOCK
 from crm_calls.service_layer.unit_of_work import CallsUnitOfWork
 
 WEEKDAYS = {d: ["08:00", "16:30"] for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
-def uow_factory(engine):
+def uow_factory(engine, clock=SYSTEM_CLOCK):
     sessions = sessionmaker(engine, expire_on_commit=False)
-    return lambda: CallsUnitOfWork(sessions, orm.messaging.outbox, "calls")
+    return lambda: CallsUnitOfWork(sessions, orm.messaging.outbox, "calls", clock)
 
 
 def add_team(engine, capacity: int = 10, members: int = 1, user_subjects=()) -> dict:
@@ -40,15 +41,30 @@ def add_team(engine, capacity: int = 10, members: int = 1, user_subjects=()) -> 
 
 
 def add_customer(engine, lifecycle_state: str = "customer", line_of_business: str = "retail",
-                 postal_code: str = "10115", segment: str = "default") -> str:
+                 postal_code: str = "10115", segment: str = "default", customer_since=None) -> str:
     party_id = str(uuid.uuid4())
     with engine.begin() as conn:
         conn.execute(insert(orm.customer_replica).values(
             party_id=party_id, kind="company", display_name=f"Customer {party_id[:6]}",
             lifecycle_state=lifecycle_state, customer_number=None, line_of_business=line_of_business,
             postal_code=postal_code, city="Berlin", phone="+49 30 1", email=None, segment=segment, version=1,
-            updated_at=datetime.now(UTC), deactivated=False))
+            updated_at=datetime.now(UTC), deactivated=False, customer_since=customer_since))
     return party_id
+
+
+def add_contact(engine, party_id: str, day, call_type: str = "visit", line_of_business: str = "retail",
+                status: str = "completed", agent_id: str | None = None) -> str:
+    """A contact made on `day` (a completed call, as `POST /contacts` stores one), or with `status="scheduled"`
+    a call due that day (not booked against capacity)."""
+    call_id = str(uuid.uuid4())
+    done = status == "completed"
+    with engine.begin() as conn:
+        conn.execute(insert(orm.calls).values(
+            call_id=call_id, party_id=party_id, call_type=call_type, status=status, agent_id=agent_id,
+            line_of_business=line_of_business, window_start=day, window_end=day, due_on=day,
+            completed_on=day if done else None, created_at=datetime.now(UTC), slot="morning", priority=0,
+            attempts=0, outcome="reached" if done else None, version=1))
+    return call_id
 
 
 @contextmanager

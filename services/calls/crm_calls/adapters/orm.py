@@ -26,6 +26,7 @@ customer_replica = Table(
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deactivated", Boolean, nullable=False, server_default=false()),
+    Column("customer_since", Date, nullable=True),
 )
 Index("ix_customer_replica_name", customer_replica.c.display_name, customer_replica.c.party_id)
 Index("ix_customer_replica_lob_name", customer_replica.c.line_of_business, customer_replica.c.display_name,

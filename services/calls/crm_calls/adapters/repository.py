@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from crm_shared.db import dialect_insert
@@ -20,10 +20,15 @@ class CustomerReplicaRepository:
 
     # -- writes (consumer) --------------------------------------------------------------------------
     def upsert_if_newer(self, replica: CustomerReplica) -> None:
-        """Insert the row, or overwrite it only when the stored version is older (late or repeated events lose)."""
+        """Insert the row, or overwrite it only when the stored version is older (late or repeated events lose).
+        `customer_since` stays while the party stays an active customer, and starts again when it becomes one."""
         table = customer_replica
         statement = dialect_insert(table, self.dialect).values(**asdict(replica))
         changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name != "party_id"}
+        still_customer = and_(table.c.lifecycle_state == "customer", table.c.deactivated.is_(False),
+                              table.c.customer_since.is_not(None), statement.excluded.customer_since.is_not(None))
+        changed["customer_since"] = case((still_customer, table.c.customer_since),
+                                         else_=statement.excluded.customer_since)
         self.session.execute(statement.on_conflict_do_update(
             index_elements=[table.c.party_id], set_=changed, where=table.c.version < statement.excluded.version))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 LIFECYCLE_STATES = ("suspect", "prospect", "customer", "inactive")
@@ -26,6 +26,7 @@ class CustomerReplica:
     version: int
     updated_at: datetime
     deactivated: bool
+    customer_since: date | None = None  # the day it (last) became an active customer; its cycle counts from it
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,12 @@ def replica_from_snapshot(data: Mapping[str, Any], *, deactivated: bool, event_t
 
     A party is deactivated while its snapshot's lifecycle state is `inactive` (whatever event carried it:
     an update of an inactive party must not bring it back), or when the event says so explicitly.
+    `customer_since` is this event's day for an active customer; the repository keeps an earlier one while the
+    party stays a customer.
     """
     address = data.get("primary_address") if isinstance(data.get("primary_address"), Mapping) else {}
+    updated_at = parse_time(data.get("occurred_at"), event_time)
+    deactivated = deactivated or data.get("lifecycle_state") == "inactive" or bool(data.get("deactivated", False))
     return CustomerReplica(
         party_id=str(data["party_id"]),
         kind=str(data["kind"]),
@@ -83,8 +88,9 @@ def replica_from_snapshot(data: Mapping[str, Any], *, deactivated: bool, event_t
         email=_first(data.get("emails"), "address"),
         segment=_segment(data.get("attributes")),
         version=int(data["version"]),
-        updated_at=parse_time(data.get("occurred_at"), event_time),
-        deactivated=deactivated or data.get("lifecycle_state") == "inactive" or bool(data.get("deactivated", False)),
+        updated_at=updated_at,
+        deactivated=deactivated,
+        customer_since=updated_at.date() if data["lifecycle_state"] == "customer" and not deactivated else None,
     )
 
 

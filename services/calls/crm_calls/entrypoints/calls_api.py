@@ -82,9 +82,10 @@ class CallOutcome(MethodView):
     def post(self, body, call_id: str):
         """Records what happened; not reached is retried at another time of day up to the attempt limit.
         The answer proposes the next step, and schedules it when it is a callback or a next contact."""
-        outcome = Outcome(recorded_at=datetime.now(UTC), **body)
+        uow = _uow()
+        outcome = Outcome(recorded_at=uow.clock.now(), **body)
         cmd = RecordOutcome(path_uuid(call_id, "call_id"), outcome, current_principal())
-        call, next_step = record_outcome(_uow(), cmd)
+        call, next_step = record_outcome(uow, cmd)
         return {"call": call, "next_step": next_step}
 
 

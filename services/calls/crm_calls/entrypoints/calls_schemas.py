@@ -139,3 +139,5 @@ class CycleSchema(Schema):
     planned = fields.List(fields.Nested(CallSchema))
     planned_in_horizon = fields.Integer()
     satisfied = fields.Boolean()
+    short_window = fields.Dict(keys=fields.String(), values=fields.Date(), allow_none=True, metadata={
+        "description": "The first rolling 12 months (start, end) short of min_contacts; null when satisfied"})

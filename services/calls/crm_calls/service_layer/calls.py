@@ -75,7 +75,7 @@ def roll_forward(uow_factory: Callable[[], object], today: date | None = None, c
             wanted = set(party_ids)
             locked = uow.planning.lock_party_range(party_ids[0], party_ids[-1])
             parties = {party_id: row for party_id, row in locked.items() if party_id in wanted}
-            planner = Planner(uow.planning, today=today)
+            planner = Planner(uow.planning, today=today, clock=uow.clock)
             since = planner.today - timedelta(days=CONTACT_MEMORY_DAYS)
             contacts = uow.planning.contacts_in_range(party_ids[0], party_ids[-1], since)
             for party_id, party in parties.items():
@@ -93,9 +93,9 @@ def roll_forward(uow_factory: Callable[[], object], today: date | None = None, c
 
 
 def _planner_for(uow, parties: dict, today: date | None = None):
-    since = (today or date.today()) - timedelta(days=CONTACT_MEMORY_DAYS)
+    since = (today or uow.clock.today()) - timedelta(days=CONTACT_MEMORY_DAYS)
     contacts = uow.planning.contacts_of(parties, since)
-    return Planner.for_parties(uow.planning, parties.values(), contacts, today=today), contacts
+    return Planner.for_parties(uow.planning, parties.values(), contacts, today=today, clock=uow.clock), contacts
 
 
 def _count(totals: dict[str, int], planner: Planner, parties: int) -> None:

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from crm_shared.auth import Principal
 
 from crm_calls.domain import events
-from crm_calls.domain.calls import COMPLETED, Call
+from crm_calls.domain.calls import COMPLETED, SCHEDULED, Call
 from crm_calls.domain.errors import InvalidInput, NotFound
-from crm_calls.domain.policy import DayWindow
+from crm_calls.domain.policy import DayWindow, short_window
 from crm_calls.service_layer.calls import CONTACT_MEMORY_DAYS
-from crm_calls.service_layer.cycles import is_cycle_customer, plan_cycle
+from crm_calls.service_layer.cycles import customer_since, is_cycle_customer, plan_cycle
 from crm_calls.service_layer.planner import Planner, call_data, commit_planner
 
 
@@ -27,7 +27,7 @@ class RecordContact:
 
 def record_contact(uow, cmd: RecordContact) -> Call:
     """The contact counts toward the cycle like a reached call; the cycle is then re-planned from it."""
-    now = datetime.now(UTC)
+    now = uow.clock.now()
     if cmd.contacted_on > now.date():
         raise InvalidInput("a contact made cannot be in the future", "contacted_on")
     with uow:
@@ -49,7 +49,10 @@ def record_contact(uow, cmd: RecordContact) -> Call:
 
 
 def cycle_of(uow, party_id: str, actor: Principal, today: date | None = None) -> dict:
-    today = today or date.today()
+    """The customer's cycle as it really stands: `satisfied` only when the contacts made and the calls
+    scheduled (from today) hold the policy's minimum in every rolling 12 months from the day the party became
+    a customer to the horizon; `short_window` names the first window that does not."""
+    today = today or uow.clock.today()
     with uow:
         party = _visible_party(uow, party_id, actor)
         policy = uow.planning.policies().get(party.segment) or uow.planning.policies()["default"]
@@ -58,10 +61,15 @@ def cycle_of(uow, party_id: str, actor: Principal, today: date | None = None) ->
     made = [c.completed_on for c in calls if c.status == COMPLETED and c.completed_on]
     planned = sorted((c for c in calls if c.is_open and c.due_on), key=lambda c: c.due_on)
     in_horizon = sum(1 for c in planned if today <= c.due_on < min(horizon, today + timedelta(days=365)))
+    short = None
+    if is_cycle_customer(party):
+        upcoming = [c.due_on for c in planned if c.status == SCHEDULED and c.due_on >= today]
+        short = short_window(policy, customer_since(party, today), made + upcoming, today, horizon)
     return {"party_id": party_id, "segment": party.segment, "min_contacts": policy.min_contacts,
             "min_spacing_days": policy.min_spacing_days, "last_contact_on": max(made) if made else None,
             "planned": planned, "planned_in_horizon": in_horizon,
-            "satisfied": in_horizon >= policy.min_contacts or not is_cycle_customer(party)}
+            "satisfied": is_cycle_customer(party) is False or short is None,
+            "short_window": {"start": short.start, "end": short.end} if short else None}
 
 
 def _visible_party(uow, party_id: str, actor: Principal, lock: bool = False):

@@ -66,11 +66,14 @@ def plan_cycle(planner: Planner, party, calls: list[Call]) -> list[Call]:
     made = [c.completed_on for c in calls if c.status == "completed" and c.completed_on]
     last_contact = max(made) if made else None
     planned = [c.due_on if c.status == SCHEDULED else c.window.end for c in calls if c.is_open]
+    anchor = customer_since(party, planner.today)
     new: list[Call] = []
+    previous_window = None
     for salt in range(1, policy.min_contacts * 3 + 3):  # bounded: each pass moves the chain on by a call
-        window = next_gap(policy, last_contact, planned, planner.today, planner.horizon_end)
-        if window is None:
+        window = next_gap(policy, last_contact, planned, planner.today, planner.horizon_end, anchor)
+        if window is None or window == previous_window:  # a gap the last call did not fill: never plan it twice
             break
+        previous_window = window
         busy = [c.day for c in planner.contacts(calls + new)]
         placement = planner.book.place(agents, window, key=party_key(party.party_id, salt),
                                        blocked=gap_blocker(busy, planner.rules.gap_days))
@@ -78,6 +81,16 @@ def plan_cycle(planner: Planner, party, calls: list[Call]) -> list[Call]:
         new.append(call)
         planned.append(placement.day if placement else window.end)
     return new
+
+
+def customer_since(party, today: date) -> date:
+    """The day the party became a customer (its cycle counts from it); for a replica row from before that was
+    recorded, the last change seen, which is never later than when it was last confirmed a customer."""
+    since = getattr(party, "customer_since", None)
+    if since is None:
+        updated = getattr(party, "updated_at", None)
+        since = updated.date() if updated is not None else today
+    return min(since, today)
 
 
 def _needs_new_place(planner: Planner, call: Call) -> bool:

@@ -22,7 +22,7 @@ GROUPINGS = ("reason", "campaign", "agent", "month")
 # -- scripts ------------------------------------------------------------------------------------------
 def create_script(uow, *, name: Any, call_type: str | None, campaign_id: str | None, steps: Any,
                   actor: str | None, now: datetime | None = None) -> ScriptVersion:
-    script = rules.new_script(str(uuid.uuid4()), name, call_type, campaign_id, steps, actor, now or _now())
+    script = rules.new_script(str(uuid.uuid4()), name, call_type, campaign_id, steps, actor, now or _now(uow))
     with uow:
         _repo(uow).add_script_version(script)
         uow.commit()
@@ -37,7 +37,7 @@ def revise_script(uow, script_id: str, *, name: Any, steps: Any, actor: str | No
         current = repo.latest_script(script_id, lock=True)
         if current is None:
             raise NotFound(f"no script {script_id}", "script_id")
-        revised = rules.next_version(current, name, steps, actor, now or _now())
+        revised = rules.next_version(current, name, steps, actor, now or _now(uow))
         if not repo.add_script_version(revised):
             raise Conflict(f"script {script_id} was changed at the same time; read it again", "script_id")
         uow.commit()
@@ -113,7 +113,7 @@ def work_queue(uow, principal: Principal, agent_id: str, day: date | None = None
     passed, in the caller's lines of business, most urgent first, each with its customer and script.
 
     Reminders count up to now for today's queue, up to the end of the day for another day's."""
-    now = now or _now()
+    now = now or _now(uow)
     day = day or now.date()
     reminders_until = now if day == now.date() else datetime.combine(day + timedelta(days=1), time(), UTC)
     lines = None if principal.sees_all_lines() else set(principal.lines_of_business)
@@ -193,5 +193,6 @@ def _repo(uow) -> ExecutionRepository:
     return ExecutionRepository(uow.session)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _now(uow) -> datetime:
+    """The unit of work's clock (the one place calls reads the time)."""
+    return uow.clock.now()

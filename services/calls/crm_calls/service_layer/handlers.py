@@ -15,14 +15,36 @@ from crm_calls.domain.errors import InvalidInput
 from crm_calls.domain.model import link_from_event, replica_from_snapshot
 from crm_calls.domain.policy import DayWindow
 from crm_calls.service_layer.calls import request_calls, sync_parties, withdraw_requests
+from crm_calls.service_layer.clock import SYSTEM_CLOCK, Clock
 from crm_calls.service_layer.unit_of_work import ConsumerUnitOfWork
 
 
-def party_snapshot(session: Session, event: CloudEvent) -> None:
-    replica = replica_from_snapshot(event.data, deactivated=event.type == events.PARTY_DEACTIVATED,
-                                    event_time=event.time)
-    CustomerReplicaRepository(session).upsert_if_newer(replica)
-    sync_parties(ConsumerUnitOfWork(session), [replica.party_id])
+def make_handlers(clock: Clock = SYSTEM_CLOCK) -> dict:
+    """The handlers by event type, planning on `clock`'s today."""
+
+    def party_snapshot(session: Session, event: CloudEvent) -> None:
+        replica = replica_from_snapshot(event.data, deactivated=event.type == events.PARTY_DEACTIVATED,
+                                        event_time=event.time)
+        CustomerReplicaRepository(session).upsert_if_newer(replica)
+        sync_parties(ConsumerUnitOfWork(session, clock), [replica.party_id])
+
+    @batch_handler
+    def campaign_calls_requested(session: Session, batch: list[CloudEvent]) -> None:
+        request_calls(ConsumerUnitOfWork(session, clock), [request_from_event(e.data) for e in batch],
+                      wait_for_parties=True)
+
+    @batch_handler
+    def campaign_calls_withdrawn(session: Session, batch: list[CloudEvent]) -> None:
+        withdraw_requests(ConsumerUnitOfWork(session, clock), [str(e.data["request_id"]) for e in batch],
+                          "the campaign withdrew the call")
+
+    return {
+        **{event_type: party_snapshot for event_type in events.PARTY_SNAPSHOTS},
+        events.CONTACT_LINKED: contact_linked,
+        events.CONTACT_UNLINKED: contact_unlinked,
+        events.CAMPAIGN_CALL_REQUESTED: campaign_calls_requested,
+        events.CAMPAIGN_CALL_WITHDRAWN: campaign_calls_withdrawn,
+    }
 
 
 def contact_linked(session: Session, event: CloudEvent) -> None:
@@ -31,17 +53,6 @@ def contact_linked(session: Session, event: CloudEvent) -> None:
 
 def contact_unlinked(session: Session, event: CloudEvent) -> None:
     CustomerReplicaRepository(session).mark_unlinked(link_from_event(event.data, event.time))
-
-
-@batch_handler
-def campaign_calls_requested(session: Session, batch: list[CloudEvent]) -> None:
-    request_calls(ConsumerUnitOfWork(session), [request_from_event(e.data) for e in batch], wait_for_parties=True)
-
-
-@batch_handler
-def campaign_calls_withdrawn(session: Session, batch: list[CloudEvent]) -> None:
-    withdraw_requests(ConsumerUnitOfWork(session), [str(e.data["request_id"]) for e in batch],
-                      "the campaign withdrew the call")
 
 
 def request_from_event(data: dict) -> RequestCall:
@@ -55,10 +66,4 @@ def request_from_event(data: dict) -> RequestCall:
         raise InvalidInput(f"malformed campaign call request: {exc!r}") from exc
 
 
-HANDLERS = {
-    **{event_type: party_snapshot for event_type in events.PARTY_SNAPSHOTS},
-    events.CONTACT_LINKED: contact_linked,
-    events.CONTACT_UNLINKED: contact_unlinked,
-    events.CAMPAIGN_CALL_REQUESTED: campaign_calls_requested,
-    events.CAMPAIGN_CALL_WITHDRAWN: campaign_calls_withdrawn,
-}
+HANDLERS = make_handlers()

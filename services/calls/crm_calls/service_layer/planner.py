@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from crm_shared.events import new_event
@@ -16,15 +16,16 @@ from crm_calls.domain.interference import PartyContact
 from crm_calls.domain.policy import ContactPolicy, DayWindow
 from crm_calls.domain.scheduling import CapacityBook, Placement
 from crm_calls.domain.territories import Territory
+from crm_calls.service_layer.clock import SYSTEM_CLOCK, Clock
 
 BOOKING_REACH_DAYS = 800  # covers the horizon plus the longest window a call can have
 
 
 class Planner:
     def __init__(self, repo: PlanningRepository, *, agent_ids: Iterable[str] | None = None,
-                 today: date | None = None, now: datetime | None = None):
+                 today: date | None = None, now: datetime | None = None, clock: Clock = SYSTEM_CLOCK):
         self.repo = repo
-        self.now = now or datetime.now(UTC)
+        self.now = now or clock.now()
         self.today = today or self.now.date()
         self.rules = repo.rules()
         self.policies = repo.policies()

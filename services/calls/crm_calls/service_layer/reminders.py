@@ -1,7 +1,7 @@
 """Reminders of next contacts and callbacks that are due: one event per call, sent once."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from crm_shared.events import new_event
 from sqlalchemy import select, update
@@ -15,7 +15,7 @@ from crm_calls.service_layer.planner import call_data
 def send_due_reminders(uow, now: datetime | None = None, limit: int = 500) -> int:
     """Marks due reminders sent and publishes `next_contact_due` in the same transaction (outbox), so a
     crash between the two cannot lose or repeat one. Rows are claimed with SKIP LOCKED on PostgreSQL."""
-    now = now or datetime.now(UTC)
+    now = now or uow.clock.now()
     table = orm.calls
     with uow:
         query = select(table).where(table.c.remind_at <= now, table.c.reminded_at.is_(None),

@@ -67,7 +67,8 @@ def party(runtime):
     def make(state="customer", lob="insurance", kind="registered", **overrides):
         number = {"customer_number": f"{uuid.uuid4().int % 10**8:08d}"} if state == "customer" else {}
         event = party_event(kind, **{"lifecycle_state": state, "line_of_business": lob, "primary_address": ADDRESS,
-                                     "attributes": {}, **number, **overrides})
+                                     "attributes": {}, "occurred_at": datetime.now(UTC).isoformat(), **number,
+                                     **overrides})
         with Session(runtime.engine) as session, session.begin():
             HANDLERS[event.type](session, event)
         return event.data["party_id"]
@@ -686,7 +687,7 @@ def _bad_cases():
         ("get", f"/calls?cursor={wrong_cursor}", None, 400, "cursor"),
         ("get", f"/calls?cursor={encode_cursor(['a', 'b'])}", None, 400, "cursor"),
         # GET /calls/<id>
-        ("get", "/calls/not-a-uuid", None, 400, "call_id"),
+        ("get", "/calls/not-a-uuid", None, 404, None),
         ("get", f"/calls/{MISSING}", None, 404, None),
         # POST /calls/<id>/outcome
         ("post", "/calls/{call}/outcome", "{not json", 400, None),
@@ -709,7 +710,7 @@ def _bad_cases():
         ("post", "/calls/{call}/outcome", {"outcome": "reached", "answers": {"q" * 65: 1}}, 422, "answers"),
         ("post", "/calls/{call}/outcome", {"outcome": "rejected", "rejection_reason": ""}, 422,
          "rejection_reason"),
-        ("post", "/calls/not-a-uuid/outcome", {"outcome": "not_reached"}, 400, "call_id"),
+        ("post", "/calls/not-a-uuid/outcome", {"outcome": "not_reached"}, 404, None),
         ("post", f"/calls/{MISSING}/outcome", {"outcome": "not_reached"}, 404, None),
         # POST /call-requests
         ("post", "/call-requests", "{not json", 400, None),
@@ -756,7 +757,7 @@ def _bad_cases():
         ("post", "/contacts", {"party_id": "nope", "kind": "visit", "contacted_on": today}, 422, "party_id"),
         ("post", "/contacts", {"party_id": MISSING, "kind": "visit", "contacted_on": today}, 404, None),
         # GET /customers/<id>/cycle
-        ("get", "/customers/not-a-uuid/cycle", None, 400, "party_id"),
+        ("get", "/customers/not-a-uuid/cycle", None, 404, None),
         ("get", f"/customers/{MISSING}/cycle", None, 404, None),
     ]
 

@@ -8,7 +8,7 @@ import pytest
 from calls_factories import party_event
 from crm_shared.auth import Principal
 from crm_shared.config import Settings
-from planning_fixtures import add_customer, add_team, uow_factory
+from planning_fixtures import add_contact, add_customer, add_team, uow_factory
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,8 @@ from crm_calls.bootstrap import build_runtime
 from crm_calls.domain.calls import Outcome
 from crm_calls.domain.errors import CallClosed, InvalidInput
 from crm_calls.service_layer.calls import roll_forward
+from crm_calls.service_layer.clock import FixedClock
+from crm_calls.service_layer.contacts import cycle_of
 from crm_calls.service_layer.handlers import HANDLERS
 from crm_calls.service_layer.outcomes import RecordOutcome, record_outcome
 
@@ -216,3 +218,77 @@ def test_roll_forward_moves_calls_off_a_deactivated_agent(runtime):
     roll_forward(new_uow)
     open_calls = calls_of(runtime, party, "scheduled")
     assert open_calls and all(c.agent_id != leaving and c.agent_id in team["agents"] for c in open_calls)
+
+
+def maintenance_days(runtime, party_id):
+    return [c.due_on for c in calls_of(runtime, party_id) if c.call_type == "maintenance" and c.status == "scheduled"]
+
+
+def test_an_overdue_customer_gets_the_calls_the_policy_needs_and_no_more(runtime):
+    """Reactivated after a long pause: the last contact is 400 days old, so the cycle is overdue. One call
+    fills the overdue window, the rest follow it with the policy's spacing, and re-planning adds nothing."""
+    add_team(runtime.engine, capacity=20)
+    clock = FixedClock(datetime(2026, 3, 2, 6, tzinfo=UTC))
+    party = add_customer(runtime.engine, customer_since=clock.today() - timedelta(days=500))
+    add_contact(runtime.engine, party, clock.today() - timedelta(days=400))
+    new_uow = uow_factory(runtime.engine, clock)
+    roll_forward(new_uow)
+    days = maintenance_days(runtime, party)
+    assert sum(1 for d in days if d <= clock.today() + timedelta(days=90)) == 1, days
+    assert all((b - a).days >= 90 for a, b in zip(days, days[1:], strict=False)), days
+    assert roll_forward(new_uow)["calls_planned"] == 0
+    for _ in range(20):  # day after day, nothing changes but the horizon moving on by a day
+        clock.advance(days=1)
+        roll_forward(new_uow)
+    later = maintenance_days(runtime, party)
+    assert len(later) <= len(days) + 1 and all((b - a).days >= 90 for a, b in zip(later, later[1:], strict=False))
+
+
+def test_a_first_call_that_disappears_is_replaced_within_the_customers_first_interval(runtime):
+    """Customers for 170 days whose first call failed (nothing made, nothing planned): the replacement falls
+    within 182 days of the day they became customers, not 182 days from the re-planning day."""
+    add_team(runtime.engine, capacity=20, members=2)
+    clock = FixedClock(datetime(2026, 3, 2, 6, tzinfo=UTC))
+    since = clock.today() - timedelta(days=170)
+    parties = [add_customer(runtime.engine, customer_since=since) for _ in range(6)]
+    roll_forward(uow_factory(runtime.engine, clock))
+    for party in parties:
+        first = min(maintenance_days(runtime, party))
+        assert clock.today() <= first <= since + timedelta(days=182), (party, first)
+        cycle = cycle_of(uow_factory(runtime.engine, clock)(), party, SUPERVISOR)
+        assert cycle["satisfied"] and cycle["short_window"] is None
+
+
+def test_the_cycle_is_satisfied_only_when_every_rolling_year_holds_the_minimum(runtime):
+    add_team(runtime.engine)
+    clock = FixedClock(datetime(2026, 3, 2, 6, tzinfo=UTC))
+    today = clock.today()
+    party = add_customer(runtime.engine, customer_since=today - timedelta(days=100))
+    # two calls planned in the next 12 months, but none within the customer's first 12 months
+    for offset in (300, 320):
+        add_contact(runtime.engine, party, today + timedelta(days=offset), call_type="maintenance",
+                    status="scheduled")
+    cycle = cycle_of(uow_factory(runtime.engine, clock)(), party, SUPERVISOR)
+    assert cycle["planned_in_horizon"] == 2
+    assert cycle["satisfied"] is False
+    assert cycle["short_window"] == {"start": today - timedelta(days=100), "end": today + timedelta(days=264)}
+
+
+def test_becoming_a_customer_again_starts_a_new_cycle_from_that_day(runtime):
+    add_team(runtime.engine)
+    event = customer_event(version=2, occurred_at="2026-01-10T09:00:00+00:00")
+    party_id = event.data["party_id"]
+    apply(runtime, event)
+    apply(runtime, customer_event(kind="updated", version=3, party_id=party_id,
+                                  occurred_at="2026-02-01T09:00:00+00:00"))
+    with runtime.engine.connect() as conn:
+        since = conn.execute(select(orm.customer_replica.c.customer_since)
+                             .where(orm.customer_replica.c.party_id == party_id)).scalar_one()
+    assert since == date(2026, 1, 10)  # an update of a customer keeps the day it became one
+    apply(runtime, customer_event(kind="deactivated", version=4, party_id=party_id, lifecycle_state="inactive",
+                                  occurred_at="2026-03-01T09:00:00+00:00"),
+          customer_event(version=5, party_id=party_id, occurred_at="2026-09-01T09:00:00+00:00"))
+    with runtime.engine.connect() as conn:
+        since = conn.execute(select(orm.customer_replica.c.customer_since)
+                             .where(orm.customer_replica.c.party_id == party_id)).scalar_one()
+    assert since == date(2026, 9, 1)

@@ -9,7 +9,7 @@ from crm_calls.domain.calls import COMPLETED, FAILED, SCHEDULED, Call, Outcome
 from crm_calls.domain.errors import CallClosed, InvalidInput
 from crm_calls.domain.interference import ACCEPTED, OVERFLOW, REFUSED, SHIFTED, TOOK_OVER, PartyContact, \
     resolve_request
-from crm_calls.domain.policy import ContactPolicy, DayWindow, PlanningRules, next_gap
+from crm_calls.domain.policy import ContactPolicy, DayWindow, PlanningRules, next_gap, reserve_days, short_window
 from crm_calls.domain.resources import Absence, Agent
 from crm_calls.domain.scheduling import CapacityBook, gap_blocker
 from crm_calls.domain.territories import Territory, TerritoryMap
@@ -47,12 +47,14 @@ def test_planning_rules_are_bounded(kwargs):
         PlanningRules(**kwargs)
 
 
-def test_new_customer_first_call_falls_within_one_interval():
-    assert next_gap(DEFAULT, None, [], TODAY, day(365)) == DayWindow(TODAY, day(181))
+def test_new_customer_first_call_falls_within_one_interval_less_the_reserve():
+    # 182 days at most, of which the last 28 are kept for a replacement should this call fail
+    assert reserve_days(DEFAULT) == 28
+    assert next_gap(DEFAULT, None, [], TODAY, day(365)) == DayWindow(TODAY, day(154))
 
 
 def test_next_call_window_follows_the_last_contact_with_spacing():
-    assert next_gap(DEFAULT, day(-10), [], TODAY, day(365)) == DayWindow(day(80), day(172))
+    assert next_gap(DEFAULT, day(-10), [], TODAY, day(365)) == DayWindow(day(80), day(144))
 
 
 def test_covered_cycle_needs_nothing():
@@ -61,16 +63,48 @@ def test_covered_cycle_needs_nothing():
 
 def test_a_gap_between_planned_calls_is_found():
     # contact 20 days ago, next planned only in 250 days: a call is needed between them
-    assert next_gap(DEFAULT, day(-20), [day(250)], TODAY, day(365)) == DayWindow(day(70), day(162))
+    assert next_gap(DEFAULT, day(-20), [day(250)], TODAY, day(365)) == DayWindow(day(70), day(134))
 
 
 def test_far_first_planned_call_still_needs_an_early_one():
-    assert next_gap(DEFAULT, None, [day(300)], TODAY, day(365)) == DayWindow(TODAY, day(181))
+    assert next_gap(DEFAULT, None, [day(300)], TODAY, day(365)) == DayWindow(TODAY, day(154))
 
 
 def test_overdue_cycle_calls_as_soon_as_possible():
     window = next_gap(DEFAULT, day(-400), [], TODAY, day(365))
     assert window.start == TODAY and window.end == day(90)
+
+
+def test_an_overdue_gap_once_planned_is_not_planned_again():
+    # the overdue window is filled by a call in it: the next gap follows that call, not the same window again
+    assert next_gap(DEFAULT, day(-400), [day(30)], TODAY, day(365)) == DayWindow(day(120), day(184))
+    # a call waiting for capacity (its window over) still stands for the contact: it can happen from today
+    assert next_gap(DEFAULT, day(-400), [day(-3)], TODAY, day(365)) == DayWindow(day(90), day(154))
+
+
+def test_a_failed_call_late_in_its_window_is_replaced_before_the_deadline():
+    # last contact 160 days ago and nothing planned (the call planned in its window failed): the window ends on
+    # the deadline, 182 days after the contact, so the rolling year still holds two contacts
+    assert next_gap(DEFAULT, day(-160), [], TODAY, day(365)) == DayWindow(TODAY, day(22))
+
+
+def test_the_first_window_is_anchored_on_the_day_the_party_became_a_customer():
+    # a customer for 100 days whose first call failed: the replacement keeps to the first 182 days
+    assert next_gap(DEFAULT, None, [], TODAY, day(365), anchor=day(-100)) == DayWindow(TODAY, day(54))
+    assert next_gap(DEFAULT, None, [], TODAY, day(365), anchor=day(-170)) == DayWindow(TODAY, day(12))
+    # a contact before the anchor (a reactivated customer) does not count for the new cycle
+    assert next_gap(DEFAULT, day(-300), [], TODAY, day(365), anchor=day(-10)) == DayWindow(TODAY, day(144))
+
+
+def test_short_window_finds_the_first_rolling_year_short_of_the_minimum():
+    since = day(-100)
+    # one contact on day 180 after becoming a customer: [since, since + 364] holds only one
+    assert short_window(DEFAULT, since, [day(80), day(400)], TODAY, day(365)) == DayWindow(since, day(264))
+    assert short_window(DEFAULT, since, [day(-10), day(150), day(300)], TODAY, day(365)) is None
+    assert short_window(DEFAULT, since, [day(-10), day(150)], TODAY, day(365)) == DayWindow(day(-9), day(355))
+    # a contact drops out: the window starting the day after it is short
+    assert short_window(DEFAULT, day(-300), [day(-290), day(-120), day(100)], TODAY, day(365)) == \
+        DayWindow(day(-289), day(75))
 
 
 def test_window_cannot_end_before_it_starts():
