@@ -53,15 +53,17 @@ def add_customer(engine, lifecycle_state: str = "customer", line_of_business: st
 
 
 def add_contact(engine, party_id: str, day, call_type: str = "visit", line_of_business: str = "retail",
-                status: str = "completed", agent_id: str | None = None) -> str:
+                status: str = "completed", agent_id: str | None = None, window=None,
+                territory_id: str | None = None) -> str:
     """A contact made on `day` (a completed call, as `POST /contacts` stores one), or with `status="scheduled"`
-    a call due that day (not booked against capacity)."""
+    a call due that day (not booked against capacity) in `window` (start, end; default that day)."""
     call_id = str(uuid.uuid4())
     done = status == "completed"
     with engine.begin() as conn:
         conn.execute(insert(orm.calls).values(
             call_id=call_id, party_id=party_id, call_type=call_type, status=status, agent_id=agent_id,
-            line_of_business=line_of_business, window_start=day, window_end=day, due_on=day,
+            line_of_business=line_of_business, window_start=window[0] if window else day,
+            window_end=window[1] if window else day, due_on=day, territory_id=territory_id,
             completed_on=day if done else None, created_at=datetime.now(UTC), slot="morning", priority=0,
             attempts=0, outcome="reached" if done else None, version=1))
     return call_id

@@ -2,8 +2,6 @@
 made elsewhere, and each customer's cycle."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from crm_shared.web import ProblemError, current_principal, decode_cursor, page_of, require_role
 from flask import current_app
 from flask.views import MethodView

@@ -5,7 +5,6 @@ beat) over every customer in chunks, re-placing missed and overflowing calls and
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, timedelta
 
 from crm_calls.domain.calls import OVERFLOW, SCHEDULED, Call
@@ -31,22 +30,32 @@ def sync_party(planner: Planner, party, calls: list[Call]) -> None:
         for call in (c for c in open_calls if c.call_type == "maintenance"):
             planner.cancel(call, f"the party is no longer a customer ({party.lifecycle_state})")
         return
-    follow_territory(planner, party, open_calls)
+    follow_territory(planner, party, calls)
     plan_cycle(planner, party, calls)
 
 
-def follow_territory(planner: Planner, party, open_calls: Iterable[Call]) -> None:
-    """A customer who moved (or whose line changed) takes their open calls to the new territory's agents."""
+def follow_territory(planner: Planner, party, calls: list[Call]) -> None:
+    """A customer who moved (or whose line changed) takes their open calls to the new territory's agents: on the
+    same day when a new agent is free then, else on another day of the call's window, keeping the gap to the
+    party's other calls and contacts like every placement (a callback keeps only to its own time)."""
     territory = planner.territory_for(party)
     territory_id = territory.territory_id if territory else None
-    for call in open_calls:
-        if call.territory_id == territory_id:
-            continue
+    key = party_key(party.party_id)
+    agents = territory.agents_for(key) if territory else ()
+    moving = sorted((c for c in calls if c.is_open and c.territory_id != territory_id),
+                    key=lambda c: (c.due_on or c.window.end, c.call_id))
+    for call in moving:
         call.territory_id = territory_id
-        agents = territory.agents_for(party_key(party.party_id)) if territory else ()
-        window = call.window.clipped(planner.today) or _soon(planner.today)
-        planner.move(call, planner.book.place(agents, window, key=party_key(party.party_id)),
-                     "the customer now belongs to another territory")
+        others = [] if call.call_type == "follow_up" else [c.day for c in planner.contacts(calls, exclude=call.call_id)]
+        blocked = gap_blocker(others, planner.rules.gap_days)
+        planner.book.release(call.agent_id, call.due_on)  # its old day is free for the search below
+        placement = None
+        if call.due_on is not None and call.due_on >= planner.today:
+            placement = planner.book.place(agents, DayWindow(call.due_on, call.due_on), blocked=blocked)
+        if placement is None:
+            window = call.window.clipped(planner.today) or _soon(planner.today)
+            placement = planner.book.place(agents, window, key=key, blocked=blocked)
+        planner.move(call, placement, "the customer now belongs to another territory", keep_booking=True)
 
 
 def plan_cycle(planner: Planner, party, calls: list[Call]) -> list[Call]:

@@ -16,7 +16,7 @@ from crm_calls.adapters import orm
 from crm_calls.bootstrap import build_runtime
 from crm_calls.domain.calls import Outcome
 from crm_calls.domain.errors import CallClosed, InvalidInput
-from crm_calls.service_layer.calls import roll_forward
+from crm_calls.service_layer.calls import roll_forward, sync_parties
 from crm_calls.service_layer.clock import FixedClock
 from crm_calls.service_layer.contacts import cycle_of
 from crm_calls.service_layer.handlers import HANDLERS
@@ -292,3 +292,29 @@ def test_becoming_a_customer_again_starts_a_new_cycle_from_that_day(runtime):
         since = conn.execute(select(orm.customer_replica.c.customer_since)
                              .where(orm.customer_replica.c.party_id == party_id)).scalar_one()
     assert since == date(2026, 9, 1)
+
+
+def test_a_move_to_another_territory_keeps_the_gap_between_the_calls_it_moves(runtime):
+    """Two campaign calls 14 days apart (the gap) move with the customer to the new territory's team: each
+    is re-placed keeping the gap to the other, not wherever the new team happens to be free."""
+    old = add_team(runtime.engine, capacity=20)
+    north = add_team(runtime.engine, capacity=20)
+    with runtime.engine.begin() as conn:
+        conn.execute(update(orm.territories).where(orm.territories.c.territory_id == north["territory_id"])
+                     .values(postal_ranges=[["20000", "29999"]], line_of_business="retail"))
+    clock = FixedClock(datetime(2026, 3, 2, 6, tzinfo=UTC))  # a Monday
+    first = clock.today() + timedelta(days=21)
+    window = (first, first + timedelta(days=27))
+    party = add_customer(runtime.engine)
+    for day in (first, first + timedelta(days=14)):
+        add_contact(runtime.engine, party, day, call_type="campaign", status="scheduled", window=window,
+                    agent_id=old["responsible"], territory_id=old["territory_id"])
+    with runtime.engine.begin() as conn:
+        conn.execute(update(orm.customer_replica).where(orm.customer_replica.c.party_id == party)
+                     .values(postal_code="20095"))
+    sync_parties(uow_factory(runtime.engine, clock)(), [party])
+    scheduled = sorted((c for c in calls_of(runtime, party, "scheduled")), key=lambda c: c.due_on)
+    assert all(c.territory_id == north["territory_id"] for c in scheduled)
+    assert [c.call_type for c in scheduled if c.call_type == "campaign"] == ["campaign", "campaign"]
+    days = [c.due_on for c in scheduled]
+    assert all((b - a).days >= 14 for a, b in zip(days, days[1:], strict=False)), days
