@@ -25,7 +25,7 @@ class FakePartyRepository:
             raise DuplicateKey("customer number is taken", "customer_number")
         self.rows[party.id] = self._stored(party)
 
-    def get(self, party_id):
+    def get(self, party_id, lock=False):
         party = self.rows.get(party_id)
         return copy.deepcopy(party) if party else None
 

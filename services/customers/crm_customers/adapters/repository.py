@@ -30,15 +30,19 @@ class SqlPartyRepository:
         with _duplicates_as("customer number is taken", "customer_number"):
             self.session.execute(insert(P).values(id=party.id, **_row(party)))
 
-    def get(self, party_id: uuid.UUID) -> Party | None:
-        row = self.session.execute(select(P).where(P.c.id == party_id)).first()
+    def get(self, party_id: uuid.UUID, *, lock: bool = False) -> Party | None:
+        """`lock`: `SELECT ... FOR UPDATE`, so a concurrent writer of the party waits until this transaction ends
+        (PostgreSQL; SQLite has no row locks and serialises writers itself)."""
+        query = select(P).where(P.c.id == party_id)
+        row = self.session.execute(query.with_for_update() if lock else query).first()
         if row is None:
             return None
         self._loaded_versions[row.id] = row.version
         return _party(row)
 
     def save(self, party: Party) -> None:
-        """Optimistic: the row is written only if nobody changed it since `get` read it."""
+        """Optimistic: the row is written only if nobody changed it since `get` read it (after a locked `get`
+        nobody can have; without the lock, e.g. on SQLite, a concurrent change raises VersionMismatch)."""
         loaded = self._loaded_versions[party.id]
         with _duplicates_as("customer number is taken", "customer_number"):
             result = self.session.execute(

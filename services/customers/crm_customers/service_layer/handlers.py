@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from crm_shared.auth import Principal
 from crm_shared.events import new_event
@@ -60,8 +61,15 @@ def get_party(party_id: uuid.UUID, actor: Principal, uow) -> Party:
 
 
 def update_party(cmd: commands.UpdateParty, uow) -> Party:
+    """With `expected_version` (If-Match) a party at another version answers VersionMismatch (412). Without, the
+    change is unconditional: it applies to the party as it is when the change is made, whatever changed it
+    meanwhile (`_writing_party`)."""
+    return _unconditional_retried(cmd.expected_version, lambda: _update_party(cmd, uow))
+
+
+def _update_party(cmd: commands.UpdateParty, uow) -> Party:
     with uow:
-        party = _visible_party(uow, cmd.actor, cmd.party_id)
+        party = _writing_party(uow, cmd.actor, cmd.party_id)
         if cmd.expected_version is not None and cmd.expected_version != party.version:
             raise VersionMismatch(f"the party is at version {party.version}, not {cmd.expected_version}")
         if cmd.line_of_business is not None:
@@ -76,21 +84,25 @@ def update_party(cmd: commands.UpdateParty, uow) -> Party:
 
 
 def change_lifecycle(cmd: commands.ChangeLifecycle, uow) -> Party:
-    with uow:
-        party = _visible_party(uow, cmd.actor, cmd.party_id)
-        party.change_lifecycle(cmd.state, uow.parties.next_customer_number)
-        uow.parties.save(party)
-        _commit(uow, party.events)
-    return party
+    def attempt() -> Party:
+        with uow:
+            party = _writing_party(uow, cmd.actor, cmd.party_id)
+            party.change_lifecycle(cmd.state, uow.parties.next_customer_number)
+            uow.parties.save(party)
+            _commit(uow, party.events)
+        return party
+    return _unconditional_retried(None, attempt)
 
 
 def deactivate_party(cmd: commands.DeactivateParty, uow) -> Party:
-    with uow:
-        party = _visible_party(uow, cmd.actor, cmd.party_id)
-        party.deactivate()
-        uow.parties.save(party)
-        _commit(uow, party.events)
-    return party
+    def attempt() -> Party:
+        with uow:
+            party = _writing_party(uow, cmd.actor, cmd.party_id)
+            party.deactivate()
+            uow.parties.save(party)
+            _commit(uow, party.events)
+        return party
+    return _unconditional_retried(None, attempt)
 
 
 def link_contact(cmd: commands.LinkContact, uow) -> ContactLink:
@@ -142,11 +154,33 @@ def add_line_of_business(cmd: commands.AddLineOfBusiness, uow) -> dict:
     return {"code": cmd.code, "label": cmd.label}
 
 
-def _visible_party(uow, actor: Principal, party_id: uuid.UUID, field: str = "party_id") -> Party:
-    party = uow.parties.get(party_id)
+def _visible_party(uow, actor: Principal, party_id: uuid.UUID, field: str = "party_id", *,
+                   lock: bool = False) -> Party:
+    party = uow.parties.get(party_id, lock=lock)
     if party is None or not actor.may_access(party.line_of_business):
         raise NotFound(f"party {party_id} not found", field)
     return party
+
+
+def _writing_party(uow, actor: Principal, party_id: uuid.UUID) -> Party:
+    """The party read for a change, its row locked to the end of the transaction: a concurrent change of it waits,
+    then reads what this one wrote, so the version `save` checks is still the one read."""
+    return _visible_party(uow, actor, party_id, lock=True)
+
+
+UNCONDITIONAL_ATTEMPTS = 3
+
+
+def _unconditional_retried(expected_version: int | None, attempt: Callable[[], Party]) -> Party:
+    """Runs an unconditional change again, from a fresh read, when a concurrent change won the race anyway (a
+    database without row locks: SQLite); a change made with If-Match is never retried."""
+    for tries in range(1, UNCONDITIONAL_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except VersionMismatch:
+            if expected_version is not None or tries == UNCONDITIONAL_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _require_line_of_business(uow, actor: Principal, code: str) -> None:

@@ -2,12 +2,12 @@ import pytest
 
 from customers_fakes import ADMIN, FakeUnitOfWork, principal
 
-from crm_customers.domain.commands import RegisterParty
+from crm_customers.domain.commands import ChangeLifecycle, RegisterParty, UpdateParty
 from crm_customers.domain.errors import DuplicateKey, InvalidParty
 from crm_customers.domain.lifecycle import LifecycleState
 from crm_customers.domain.model import Address, Email, Names, PartyKind, Phone
 from crm_customers.service_layer import handlers
-from crm_customers.service_layer.errors import Forbidden, Invalid
+from crm_customers.service_layer.errors import Forbidden, Invalid, VersionMismatch
 
 BERLIN = Address(street="Hauptstr. 1", postal_code="10115", city="Berlin", country="DE")
 
@@ -107,3 +107,44 @@ def test_only_an_admin_brings_a_legacy_customer_number_and_it_must_be_free():
 def test_a_legacy_number_is_only_for_customers():
     with pytest.raises(InvalidParty):
         handlers.register_party(company(actor=ADMIN, customer_number="LEG-2"), FakeUnitOfWork())
+
+
+class LosingTheRaceOnce:
+    """A party repository whose first save finds the row changed concurrently (a database without row locks)."""
+
+    def __init__(self, parties):
+        self.parties, self.saves = parties, 0
+
+    def __getattr__(self, name):
+        return getattr(self.parties, name)
+
+    def save(self, party):
+        self.saves += 1
+        if self.saves == 1:
+            raise VersionMismatch("the party was changed concurrently; read it again")
+        self.parties.save(party)
+
+
+def test_an_unconditional_change_that_loses_a_race_is_made_again_from_a_fresh_read():
+    uow = FakeUnitOfWork()
+    party = handlers.register_party(company(), uow)
+    uow.parties = LosingTheRaceOnce(uow.parties)
+    changed = handlers.update_party(UpdateParty(actor=principal("retail"), party_id=party.id,
+                                                names={"company_name": "Acme AG"}), uow)
+    assert (changed.version, uow.parties.saves) == (2, 2)
+    assert [e.type for e in uow.published][-1] == "crm.customers.party_updated.v1"
+    uow.parties = LosingTheRaceOnce(uow.parties.parties)
+    moved = handlers.change_lifecycle(ChangeLifecycle(actor=principal("retail"), party_id=party.id,
+                                                      state=LifecycleState.PROSPECT), uow)
+    assert (moved.lifecycle_state, uow.parties.saves) == (LifecycleState.PROSPECT, 2)
+
+
+def test_a_change_with_if_match_that_loses_a_race_is_refused():
+    uow = FakeUnitOfWork()
+    party = handlers.register_party(company(), uow)
+    uow.parties = LosingTheRaceOnce(uow.parties)
+    published = len(uow.published)
+    with pytest.raises(VersionMismatch):
+        handlers.update_party(UpdateParty(actor=principal("retail"), party_id=party.id, expected_version=1,
+                                          names={"company_name": "Acme AG"}), uow)
+    assert (uow.parties.saves, len(uow.published)) == (1, published)
