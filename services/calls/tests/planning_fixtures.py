@@ -66,6 +66,8 @@ def add_contact(engine, party_id: str, day, call_type: str = "visit", line_of_bu
             window_end=window[1] if window else day, due_on=day, territory_id=territory_id,
             completed_on=day if done else None, created_at=datetime.now(UTC), slot="morning", priority=0,
             attempts=0, outcome="reached" if done else None, version=1))
+        if agent_id is not None and status == "scheduled":  # booked, as the planner books it
+            conn.execute(insert(orm.agent_day_loads).values(agent_id=agent_id, day=day, booked=1))
     return call_id
 
 

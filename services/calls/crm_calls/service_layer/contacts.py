@@ -12,7 +12,7 @@ from crm_calls.domain.calls import COMPLETED, SCHEDULED, Call
 from crm_calls.domain.errors import InvalidInput, NotFound
 from crm_calls.domain.policy import DayWindow, short_window
 from crm_calls.service_layer.calls import CONTACT_MEMORY_DAYS
-from crm_calls.service_layer.cycles import customer_since, is_cycle_customer, plan_cycle
+from crm_calls.service_layer.cycles import customer_since, is_cycle_customer, make_room_for_contact, plan_cycle
 from crm_calls.service_layer.planner import Planner, call_data, commit_planner
 
 
@@ -42,8 +42,10 @@ def record_contact(uow, cmd: RecordContact) -> Call:
         planner.published.append(events.Published(events.CALL_OUTCOME_RECORDED, party.party_id, {
             **call_data(contact), "outcome": "reached", "final": True, "contact_made": True,
             "completed_on": cmd.contacted_on.isoformat(), "recorded_by": cmd.actor.subject}))
+        party_calls = calls.get(party.party_id, []) + [contact]
+        make_room_for_contact(planner, party, party_calls, contact)
         if is_cycle_customer(party):
-            plan_cycle(planner, party, calls.get(party.party_id, []) + [contact])
+            plan_cycle(planner, party, party_calls)
         commit_planner(uow, planner)
     return contact
 

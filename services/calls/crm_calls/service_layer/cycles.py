@@ -58,6 +58,39 @@ def follow_territory(planner: Planner, party, calls: list[Call]) -> None:
         planner.move(call, placement, "the customer now belongs to another territory", keep_booking=True)
 
 
+def make_room_for_contact(planner: Planner, party, calls: list[Call], contact: Call) -> None:
+    """A contact made (a visit, a service call) is a call like any other for the interference rules: the open
+    calls it leaves inside the gap make way. A maintenance call due within the gap or the policy's spacing
+    after it is cancelled (the contact took its place; `plan_cycle` then plans on from the contact); any other
+    call moves to the first day of its window that keeps the gap, or is cancelled when none does. Callbacks
+    keep the time the customer asked for."""
+    day = contact.completed_on
+    gap = planner.rules.gap_days
+    spacing = planner.policy_for(party.segment).min_spacing_days if is_cycle_customer(party) else 0
+    key = party_key(party.party_id)
+    territory = planner.territory_for(party)
+    agents = territory.agents_for(key) if territory else ()
+    def in_the_way(call: Call) -> bool:
+        if not call.is_open or call.due_on is None or call.call_type == "follow_up":
+            return False
+        apart = (call.due_on - day).days
+        return abs(apart) < gap or (call.call_type == "maintenance" and 0 <= apart < spacing)
+
+    for call in sorted(filter(in_the_way, calls), key=lambda c: (c.due_on, c.call_id)):
+        if call.call_type == "maintenance":
+            planner.cancel(call, f"a {contact.call_type} on {day} took its place")
+            continue
+        others = [c.day for c in planner.contacts(calls, exclude=call.call_id)]
+        window = call.window.clipped(planner.today)
+        placement = window and planner.book.place(agents, window, key=key, blocked=gap_blocker(others, gap),
+                                                  earliest_first=True)
+        if placement:
+            planner.move(call, placement, f"keeps the gap to the {contact.call_type} on {day}")
+        else:
+            planner.cancel(call, f"within {gap} days of the {contact.call_type} on {day}, and no day of its "
+                                 "window keeps the gap")
+
+
 def plan_cycle(planner: Planner, party, calls: list[Call]) -> list[Call]:
     """Re-places missed and overflowing calls, then plans a maintenance call for every gap to the horizon."""
     policy = planner.policy_for(party.segment)

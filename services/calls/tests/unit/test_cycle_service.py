@@ -18,7 +18,7 @@ from crm_calls.domain.calls import Outcome
 from crm_calls.domain.errors import CallClosed, InvalidInput
 from crm_calls.service_layer.calls import roll_forward, sync_parties
 from crm_calls.service_layer.clock import FixedClock
-from crm_calls.service_layer.contacts import cycle_of
+from crm_calls.service_layer.contacts import RecordContact, cycle_of, record_contact
 from crm_calls.service_layer.handlers import HANDLERS
 from crm_calls.service_layer.outcomes import RecordOutcome, record_outcome
 
@@ -318,3 +318,31 @@ def test_a_move_to_another_territory_keeps_the_gap_between_the_calls_it_moves(ru
     assert [c.call_type for c in scheduled if c.call_type == "campaign"] == ["campaign", "campaign"]
     days = [c.due_on for c in scheduled]
     assert all((b - a).days >= 14 for a, b in zip(days, days[1:], strict=False)), days
+
+
+def test_a_visit_moves_or_cancels_the_planned_calls_inside_the_gap(runtime):
+    """A visit today: the maintenance call due in 5 days is cancelled (the visit took its place), the campaign
+    call due in 9 days moves to the first day of its window that keeps the gap, and the cycle plans on from the
+    visit with the policy's spacing."""
+    team = add_team(runtime.engine, capacity=20)
+    clock = FixedClock(datetime(2026, 3, 2, 6, tzinfo=UTC))  # a Monday
+    today = clock.today()
+    party = add_customer(runtime.engine, customer_since=today - timedelta(days=150))
+    maintenance = add_contact(runtime.engine, party, today + timedelta(days=5), call_type="maintenance",
+                              status="scheduled", window=(today, today + timedelta(days=30)),
+                              agent_id=team["responsible"], territory_id=team["territory_id"])
+    campaign = add_contact(runtime.engine, party, today + timedelta(days=9), call_type="campaign",
+                           status="scheduled", window=(today, today + timedelta(days=40)),
+                           agent_id=team["responsible"], territory_id=team["territory_id"])
+    record_contact(uow_factory(runtime.engine, clock)(),
+                   RecordContact(party, "visit", today, "visited", SUPERVISOR))
+    by_id = {c.call_id: c for c in calls_of(runtime, party)}
+    assert by_id[maintenance].status == "cancelled"
+    assert by_id[campaign].status == "scheduled" and by_id[campaign].due_on >= today + timedelta(days=14)
+    days = sorted(c.due_on for c in by_id.values() if c.status == "scheduled")
+    assert all((b - a).days >= 14 for a, b in zip([today, *days], days, strict=False)), days
+    maintenance_days = [c.due_on for c in by_id.values() if c.status == "scheduled" and c.call_type == "maintenance"]
+    assert maintenance_days and min(maintenance_days) >= today + timedelta(days=90)
+    with runtime.engine.connect() as conn:  # bookings follow the calls
+        loads = dict(conn.execute(text("SELECT day, sum(booked) FROM agent_day_loads GROUP BY day")).all())
+    assert loads.get(today + timedelta(days=5), 0) == 0 and loads.get(today + timedelta(days=9), 0) == 0
