@@ -18,6 +18,7 @@ from crm_shared.config import Settings
 from crm_shared.web.errors import ProblemError, http_exception_to_problem, problem_response, register_error_handlers
 from crm_shared.web.inputs import check_request
 from crm_shared.web.openapi import PROBLEM_SCHEMA_NAME, ProblemResponsesPlugin, ProblemSchema, problem_content
+from crm_shared.web.paths import UUID_TEXT, UuidTextConverter, uuid_param_schema
 
 log = logging.getLogger(__name__)
 REQUESTS = Counter("crm_http_requests_total", "HTTP requests", ["service", "method", "endpoint", "status"])
@@ -72,7 +73,9 @@ def create_service_app(settings: Settings, *, title: str, blueprints: Iterable,
     )
     app.extensions["crm"] = {"settings": settings, **(extensions or {})}
     verifier = verifier or TokenVerifier(settings.jwt)
+    app.url_map.converters[UUID_TEXT] = UuidTextConverter
     api = ProblemApi(app)
+    api.register_converter(UuidTextConverter, uuid_param_schema)
     with app.app_context():  # the OpenAPI document is built here; it shows this app's settings (page size)
         for blueprint in blueprints:
             api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))

@@ -63,3 +63,15 @@ def test_every_error_response_is_problem_json(service):
                    for name in spec["components"]["schemas"])
     assert "Error" not in spec["components"]["schemas"]
 
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_path_ids_are_documented_as_uuids(service):
+    spec = document(service)
+    wrong = []
+    for path, item in spec["paths"].items():
+        for parameter in item.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"].endswith("_id") and parameter["name"] != "request_id":
+                if parameter["schema"].get("format") != "uuid":
+                    wrong.append((path, parameter["name"], parameter["schema"]))
+    assert wrong == []

@@ -67,7 +67,7 @@ class CustomerList(MethodView):
                        lambda item: [item["display_name"], item["party_id"]])
 
 
-@customers.route("/customers/<party_id>")
+@customers.route("/customers/<uuid_str:party_id>")
 class CustomerItem(MethodView):
     @customers.response(200, CustomerSchema)
     @customers.alt_response(404, description="Unknown, or not in the caller's lines of business")

@@ -55,7 +55,7 @@ class CallList(MethodView):
         return page_of(found, limit, lambda call: [call.call_id])
 
 
-@calls.route("/calls/<call_id>")
+@calls.route("/calls/<uuid_str:call_id>")
 class CallItem(MethodView):
     @calls.response(200, s.CallSchema)
     @calls.alt_response(404, description="Unknown, or not in the caller's lines of business")
@@ -68,7 +68,7 @@ class CallItem(MethodView):
         return call
 
 
-@calls.route("/calls/<call_id>/outcome")
+@calls.route("/calls/<uuid_str:call_id>/outcome")
 class CallOutcome(MethodView):
     @calls.arguments(s.OutcomeSchema)
     @calls.response(200, s.OutcomeResultSchema)
@@ -156,7 +156,7 @@ class Contacts(MethodView):
         return record_contact(_uow(), cmd)
 
 
-@calls.route("/customers/<party_id>/cycle")
+@calls.route("/customers/<uuid_str:party_id>/cycle")
 class Cycle(MethodView):
     @calls.response(200, s.CycleSchema)
     @calls.alt_response(404, description="Unknown customer")

@@ -255,7 +255,7 @@ class Scripts(MethodView):
         return script, 201, {"Location": f"/api/calls/scripts/{script.script_id}"}
 
 
-@scripts_blp.route("/scripts/<script_id>")
+@scripts_blp.route("/scripts/<uuid_str:script_id>")
 class ScriptItem(MethodView):
     @scripts_blp.response(200, ScriptSchema)
     @scripts_blp.alt_response(400, description="script_id is not a UUID")
@@ -290,7 +290,7 @@ class ScriptItem(MethodView):
         return None
 
 
-@scripts_blp.route("/scripts/<script_id>/versions/<int:version>")
+@scripts_blp.route("/scripts/<uuid_str:script_id>/versions/<int:version>")
 class ScriptVersionItem(MethodView):
     @scripts_blp.response(200, ScriptSchema)
     @scripts_blp.alt_response(400, description="script_id is not a UUID")
@@ -336,7 +336,7 @@ class ReasonItem(MethodView):
 
 
 # -- work queue -------------------------------------------------------------------------------------------
-@queue_blp.route("/agents/<agent_id>/work-queue")
+@queue_blp.route("/agents/<uuid_str:agent_id>/work-queue")
 class WorkQueue(MethodView):
     @queue_blp.arguments(WorkQueueQuerySchema, location="query")
     @queue_blp.response(200, WorkQueueSchema)

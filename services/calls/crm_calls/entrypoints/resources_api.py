@@ -108,7 +108,7 @@ class Agents(MethodView):
         return agent, 201, _etag(agent.version)
 
 
-@agents.route("/agents/<agent_id>")
+@agents.route("/agents/<uuid_str:agent_id>")
 class AgentItem(MethodView):
     @agents.response(200, s.AgentSchema, headers=ETAG)
     @_problems(agents, BAD_ID, NO_AGENT)
@@ -131,7 +131,7 @@ class AgentItem(MethodView):
         return agent, 200, _etag(agent.version)
 
 
-@agents.route("/agents/<agent_id>/absences")
+@agents.route("/agents/<uuid_str:agent_id>/absences")
 class Absences(MethodView):
     @agents.response(200, s.AbsenceListSchema)
     @_problems(agents, BAD_ID, NO_AGENT)
@@ -155,7 +155,7 @@ class Absences(MethodView):
         return {**asdict(absence), "replanned": counts}, 201
 
 
-@agents.route("/agents/<agent_id>/absences/<absence_id>")
+@agents.route("/agents/<uuid_str:agent_id>/absences/<uuid_str:absence_id>")
 class AbsenceItem(MethodView):
     @require_role(PLANNER)
     @agents.response(204)
@@ -166,7 +166,7 @@ class AbsenceItem(MethodView):
         return "", 204
 
 
-@agents.route("/agents/<agent_id>/targets")
+@agents.route("/agents/<uuid_str:agent_id>/targets")
 class Targets(MethodView):
     @agents.response(200, s.TargetListSchema)
     @_problems(agents, BAD_ID, NO_AGENT)
@@ -175,7 +175,7 @@ class Targets(MethodView):
         return {"items": use_cases.list_targets(_uow(), path_uuid(agent_id, "agent_id"))}
 
 
-@agents.route("/agents/<agent_id>/targets/<month>")
+@agents.route("/agents/<uuid_str:agent_id>/targets/<month>")
 class TargetItem(MethodView):
     @require_role(PLANNER)
     @agents.arguments(s.FiguresSchema)
@@ -186,7 +186,7 @@ class TargetItem(MethodView):
         return use_cases.set_target(_uow(), path_uuid(agent_id, "agent_id"), _month(month), body)
 
 
-@agents.route("/agents/<agent_id>/performance")
+@agents.route("/agents/<uuid_str:agent_id>/performance")
 class Performance(MethodView):
     @agents.arguments(s.PerformanceQuerySchema, location="query")
     @agents.response(200, s.PerformanceSchema)
@@ -242,7 +242,7 @@ class Territories(MethodView):
         return territory, 201, _etag(territory.version)
 
 
-@territories.route("/territories/<territory_id>")
+@territories.route("/territories/<uuid_str:territory_id>")
 class TerritoryItem(MethodView):
     @territories.response(200, s.TerritorySchema, headers=ETAG)
     @_problems(territories, BAD_ID, (404, "No such territory"))

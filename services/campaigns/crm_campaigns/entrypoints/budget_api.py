@@ -14,7 +14,7 @@ from crm_campaigns.service_layer import budget, revenue
 budget_blp = Blueprint("budget", __name__, description="Campaign budget: cost items and attributed revenue")
 
 
-@budget_blp.route("/campaigns/<campaign_id>/cost-items")
+@budget_blp.route("/campaigns/<uuid_str:campaign_id>/cost-items")
 class CostItems(MethodView):
     @budget_blp.response(200, s.CostItemListSchema)
     def get(self, campaign_id: str):
@@ -29,7 +29,7 @@ class CostItems(MethodView):
         return budget.add_cost_item(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"), body)
 
 
-@budget_blp.route("/campaigns/<campaign_id>/cost-items/<cost_item_id>")
+@budget_blp.route("/campaigns/<uuid_str:campaign_id>/cost-items/<uuid_str:cost_item_id>")
 class CostItem(MethodView):
     @require_role(*EDITORS)
     @budget_blp.arguments(s.CostItemPatchSchema)
@@ -50,7 +50,7 @@ class CostItem(MethodView):
                                 path_uuid(cost_item_id, "cost_item_id"), args["version"])
 
 
-@budget_blp.route("/campaigns/<campaign_id>/revenue")
+@budget_blp.route("/campaigns/<uuid_str:campaign_id>/revenue")
 class Revenue(MethodView):
     @budget_blp.arguments(PageQuerySchema, location="query")
     @budget_blp.response(200, s.RevenuePageSchema)

@@ -53,7 +53,7 @@ class CampaignList(MethodView):
         return use_cases.create_campaign(uow(), current_principal(), body)
 
 
-@campaigns.route("/campaigns/<campaign_id>")
+@campaigns.route("/campaigns/<uuid_str:campaign_id>")
 class CampaignItem(MethodView):
     @campaigns.response(200, s.CampaignSchema)
     def get(self, campaign_id: str):
@@ -71,7 +71,7 @@ class CampaignItem(MethodView):
                                          version)
 
 
-@campaigns.route("/campaigns/<campaign_id>/stages")
+@campaigns.route("/campaigns/<uuid_str:campaign_id>/stages")
 class CampaignStages(MethodView):
     @campaigns.response(200, s.StageGraphSchema)
     def get(self, campaign_id: str):
@@ -92,7 +92,7 @@ class CampaignStages(MethodView):
         return {"stages": [stage_body(st) for st in graph.stages]}
 
 
-@campaigns.route("/campaigns/<campaign_id>/failure-codes")
+@campaigns.route("/campaigns/<uuid_str:campaign_id>/failure-codes")
 class FailureCodes(MethodView):
     @campaigns.response(200, s.FailureCodeListSchema)
     def get(self, campaign_id: str):
@@ -111,7 +111,7 @@ class FailureCodes(MethodView):
         return body
 
 
-@campaigns.route("/campaigns/<campaign_id>/chains")
+@campaigns.route("/campaigns/<uuid_str:campaign_id>/chains")
 class Chains(MethodView):
     @campaigns.response(200, s.ChainListSchema)
     def get(self, campaign_id: str):
@@ -142,7 +142,7 @@ def _transition(name: str, status: str, summary: str):
         return {"campaign_id": campaign_id, "status": status, "participants": count}
 
     post.__doc__ = summary
-    campaigns.route(f"/campaigns/<campaign_id>/{name}", endpoint=f"campaign_{name}")(
+    campaigns.route(f"/campaigns/<uuid_str:campaign_id>/{name}", endpoint=f"campaign_{name}")(
         type(f"Campaign{name.title()}", (MethodView,), {"post": post}))
 
 
@@ -151,7 +151,7 @@ _transition("complete", "completed", "Ends an active campaign; open participants
 _transition("cancel", "cancelled", "Cancels a draft or active campaign; open calls are withdrawn.")
 
 
-@campaigns.route("/campaigns/<campaign_id>/participants")
+@campaigns.route("/campaigns/<uuid_str:campaign_id>/participants")
 class Participants(MethodView):
     @campaigns.arguments(s.ParticipantQuerySchema, location="query")
     @campaigns.response(200, s.ParticipantPageSchema)
@@ -173,7 +173,7 @@ class Participants(MethodView):
                                          [str(p) for p in body["party_ids"]])
 
 
-@campaigns.route("/campaigns/<campaign_id>/participants/<party_id>")
+@campaigns.route("/campaigns/<uuid_str:campaign_id>/participants/<uuid_str:party_id>")
 class Participant(MethodView):
     @require_role(*EDITORS)
     @campaigns.arguments(s.ExcludeSchema, location="query")
@@ -184,7 +184,7 @@ class Participant(MethodView):
                              path_uuid(party_id, "party_id"), args["reason"])
 
 
-@campaigns.route("/campaigns/<campaign_id>/participants/<party_id>/decisions")
+@campaigns.route("/campaigns/<uuid_str:campaign_id>/participants/<uuid_str:party_id>/decisions")
 class Decisions(MethodView):
     @require_role(*EDITORS, "sales", "agent")
     @campaigns.arguments(s.DecisionSchema)

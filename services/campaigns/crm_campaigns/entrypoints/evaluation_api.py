@@ -13,7 +13,7 @@ from crm_campaigns.service_layer import evaluation
 evaluation_blp = Blueprint("evaluation", __name__, description="Campaign figures and evaluation")
 
 
-@evaluation_blp.route("/campaigns/<campaign_id>/figures")
+@evaluation_blp.route("/campaigns/<uuid_str:campaign_id>/figures")
 class Figures(MethodView):
     @evaluation_blp.response(200, s.FiguresSchema)
     def get(self, campaign_id: str):
@@ -22,7 +22,7 @@ class Figures(MethodView):
         return evaluation.campaign_figures(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"))
 
 
-@evaluation_blp.route("/campaigns/<campaign_id>/evaluation")
+@evaluation_blp.route("/campaigns/<uuid_str:campaign_id>/evaluation")
 class Evaluation(MethodView):
     @evaluation_blp.response(200, s.EvaluationSchema)
     def get(self, campaign_id: str):

@@ -53,7 +53,7 @@ def limit_upload_size():
         request.max_content_length = use_cases.max_bytes() + FORM_OVERHEAD
 
 
-@imports.route("/campaigns/<campaign_id>/imports")
+@imports.route("/campaigns/<uuid_str:campaign_id>/imports")
 class CampaignImports(MethodView):
     @imports.arguments(s.PageQuerySchema, location="query")
     @imports.response(200, s.ImportPageSchema)
@@ -99,7 +99,7 @@ def _process(import_id: str) -> None:
         raise ProblemError(503, "Service Unavailable", "The import could not be queued; try again later.") from exc
 
 
-@imports.route("/imports/<import_id>")
+@imports.route("/imports/<uuid_str:import_id>")
 class ImportItem(MethodView):
     @imports.response(200, s.ImportSchema)
     def get(self, import_id: str):
@@ -107,7 +107,7 @@ class ImportItem(MethodView):
         return use_cases.get_import(uow(), current_principal(), path_uuid(import_id, "import_id"))
 
 
-@imports.route("/imports/<import_id>/rows")
+@imports.route("/imports/<uuid_str:import_id>/rows")
 class ImportRows(MethodView):
     @imports.arguments(s.ImportRowQuerySchema, location="query")
     @imports.response(200, s.ImportRowPageSchema)
@@ -119,7 +119,7 @@ class ImportRows(MethodView):
         return page_of(rows, args["limit"], lambda r: [r["row_number"]])
 
 
-@imports.route("/imports/<import_id>/report.csv")
+@imports.route("/imports/<uuid_str:import_id>/report.csv")
 class ImportReport(MethodView):
     @imports.response(200, {"type": "string"}, content_type="text/csv",
                       description="columns row_number, outcome, reason, field, party_id")

@@ -48,7 +48,7 @@ class TemplateList(MethodView):
         return mail_templates.create_template(uow(), current_principal(), body)
 
 
-@mailings.route("/templates/<template_id>")
+@mailings.route("/templates/<uuid_str:template_id>")
 class TemplateItem(MethodView):
     @mailings.response(200, s.TemplateSchema)
     def get(self, template_id: str):
@@ -67,7 +67,7 @@ class TemplateItem(MethodView):
 
 
 # -- mailings ----------------------------------------------------------------------------------------------------
-@mailings.route("/campaigns/<campaign_id>/mailings")
+@mailings.route("/campaigns/<uuid_str:campaign_id>/mailings")
 class CampaignMailings(MethodView):
     @require_role(*EDITORS)
     @mailings.arguments(s.MailingCreateSchema)
@@ -80,7 +80,7 @@ class CampaignMailings(MethodView):
                                         mailing_config.home_country())
 
 
-@mailings.route("/mailings/<mailing_id>")
+@mailings.route("/mailings/<uuid_str:mailing_id>")
 class MailingItem(MethodView):
     @mailings.response(200, s.MailingSchema)
     def get(self, mailing_id: str):
@@ -89,7 +89,7 @@ class MailingItem(MethodView):
             return use_cases.visible_mailing(work, current_principal(), path_uuid(mailing_id, "mailing_id"))
 
 
-@mailings.route("/mailings/<mailing_id>/send")
+@mailings.route("/mailings/<uuid_str:mailing_id>/send")
 class MailingSend(MethodView):
     @require_role(*EDITORS)
     @mailings.response(202, s.MailingSchema)
@@ -115,7 +115,7 @@ def _queue(mailing_id: str) -> None:
                            "The mailing could not be queued; ask again to send it.") from error
 
 
-@mailings.route("/mailings/<mailing_id>/recipients")
+@mailings.route("/mailings/<uuid_str:mailing_id>/recipients")
 class MailingRecipients(MethodView):
     @mailings.arguments(s.RecipientQuerySchema, location="query")
     @mailings.response(200, s.RecipientPageSchema)
@@ -129,7 +129,7 @@ class MailingRecipients(MethodView):
         return page_of([r._asdict() for r in rows], args["limit"], lambda r: [r["recipient_id"]])
 
 
-@mailings.route("/mailings/<mailing_id>/document.pdf")
+@mailings.route("/mailings/<uuid_str:mailing_id>/document.pdf")
 class MailingDocument(MethodView):
     @mailings.doc(responses={"200": {"description": "the letters, one per page set",
                                      "content": {"application/pdf": {}}}})
@@ -147,7 +147,7 @@ class MailingDocument(MethodView):
 
 
 # -- reactions ---------------------------------------------------------------------------------------------------
-@mailings.route("/mailings/<mailing_id>/recipients/<recipient_id>/reactions")
+@mailings.route("/mailings/<uuid_str:mailing_id>/recipients/<uuid_str:recipient_id>/reactions")
 class RecipientReactions(MethodView):
     @mailings.response(200, s.ReactionListSchema)
     def get(self, mailing_id: str, recipient_id: str):

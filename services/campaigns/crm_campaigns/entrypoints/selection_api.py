@@ -15,7 +15,7 @@ selection_blueprint = Blueprint("selection", __name__,
                                 description="Target selection by criteria, the suppression list, the party replica")
 
 
-@selection_blueprint.route("/campaigns/<campaign_id>/selections")
+@selection_blueprint.route("/campaigns/<uuid_str:campaign_id>/selections")
 class Selections(MethodView):
     @require_role(*EDITORS)
     @selection_blueprint.arguments(s.SelectionSchema)
@@ -54,7 +54,7 @@ class SuppressionList(MethodView):
         return suppressions.add_suppression(uow(), current_principal(), values, _now())
 
 
-@selection_blueprint.route("/suppressions/<suppression_id>")
+@selection_blueprint.route("/suppressions/<uuid_str:suppression_id>")
 class SuppressionItem(MethodView):
     @require_role(*EDITORS)
     @selection_blueprint.response(204)

@@ -120,7 +120,7 @@ def test_cost_item_changes_are_validated(runtime, client):
     url = f"{API}/{campaign_id}/cost-items/{item['cost_item_id']}"
     assert_problem(client.patch(url, json={"stage_key": "nowhere"}, headers=headers), 422, "stage_key")
     assert_problem(client.patch(url, json={"planned_amount": "-5"}, headers=headers), 422, "planned_amount")
-    assert_problem(client.patch(f"{API}/{campaign_id}/cost-items/not-a-uuid", json={}, headers=headers), 400)
+    assert_problem(client.patch(f"{API}/{campaign_id}/cost-items/not-a-uuid", json={}, headers=headers), 404)
     assert client.get(f"{API}/{campaign_id}/cost-items", headers=headers).get_json()["items"] == [item]
 
 

@@ -48,7 +48,7 @@ def test_roles_and_lines_of_business_guard_campaigns(runtime, client, headers):
     campaign_id = create_campaign(client, headers)
     problem(client.get(f"{BASE}/{campaign_id}", headers=wholesale_only), 404)
     assert client.get(BASE, headers=wholesale_only).get_json()["items"] == []
-    problem(client.get(f"{BASE}/not-a-uuid", headers=headers), 400)
+    problem(client.get(f"{BASE}/not-a-uuid", headers=headers), 404)
     problem(client.get(f"{BASE}/{uuid.uuid4()}", headers=headers), 404)
     problem(client.get(BASE), 401)
 

@@ -446,7 +446,7 @@ def test_uploads_the_caller_may_not_make_are_refused(runtime, client, inline):
     assert upload(client, owner, campaign_id, content, default_line_of_business="Heizung & Sanitär").status_code == 422
     assert client.post(f"/api/campaigns/campaigns/{campaign_id}/cancel", headers=owner).status_code == 200
     assert upload(client, owner, campaign_id, content).status_code == 409
-    assert upload(client, owner, "not-a-uuid", content).status_code == 400
+    assert upload(client, owner, "not-a-uuid", content).status_code == 404
     assert_nothing_stored(runtime.engine)
 
 

@@ -375,7 +375,7 @@ def test_reactions_that_cannot_be_are_refused(runtime, client, headers, sent_mai
     problem(reaction(client, headers, mailing_id, recipient["carl"], "opened"), 409)  # Carl was skipped
     problem(reaction(client, headers, mailing_id, str(uuid.uuid4()), "opened"), 404)
     problem(reaction(client, headers, str(uuid.uuid4()), recipient["anna"], "opened"), 404)
-    problem(reaction(client, headers, mailing_id, "not-a-uuid", "opened"), 400)
+    problem(reaction(client, headers, mailing_id, "not-a-uuid", "opened"), 404)
     problem(reaction(client, auth(runtime, roles=("agent",)), mailing_id, recipient["anna"], "opened"), 403)
     problem(reaction(client, auth(runtime, lines=("wholesale",)), mailing_id, recipient["anna"], "opened"), 404)
     assert count(runtime.engine, mailing_reactions) == 0
@@ -471,7 +471,7 @@ def test_templates_know_the_attribute_definitions_and_the_callers_lines(runtime,
             .get_json()["items"]] == [template_id]
     assert client.get(f"{API}/templates?channel=letter", headers=headers).get_json()["items"] == []
     problem(client.get(f"{API}/templates"), 401)
-    problem(client.get(f"{API}/templates/not-a-uuid", headers=headers), 400)
+    problem(client.get(f"{API}/templates/not-a-uuid", headers=headers), 404)
 
 
 def test_a_template_update_is_checked_like_a_new_one(runtime, client, headers):
@@ -538,7 +538,7 @@ def test_unknown_or_invisible_mailings_are_not_found(runtime, client, headers, i
     for path in ("", "/recipients", "/document.pdf"):
         problem(client.get(f"{API}/mailings/{mailing_id}{path}", headers=wholesale), 404)
         problem(client.get(f"{API}/mailings/{uuid.uuid4()}{path}", headers=headers), 404)
-        problem(client.get(f"{API}/mailings/not-a-uuid{path}", headers=headers), 400)
+        problem(client.get(f"{API}/mailings/not-a-uuid{path}", headers=headers), 404)
     problem(client.post(f"{API}/mailings/{mailing_id}/send", headers=wholesale), 404)
     problem(client.post(f"{API}/mailings/{mailing_id}/send", headers=auth(runtime, roles=("agent",))), 403)
     problem(client.get(f"{API}/mailings/{mailing_id}/recipients?status=lost", headers=headers), 422)

@@ -279,5 +279,5 @@ def test_only_editors_change_the_list(runtime, client):
     assert suppress(client, seller, email="a@example.com").status_code == 403
     created = suppress(client, auth(runtime), email="a@example.com").get_json()
     assert client.delete(f"{URL}/{created['suppression_id']}", headers=seller).status_code == 403
-    assert client.delete(f"{URL}/not-a-uuid", headers=auth(runtime)).status_code == 400
+    assert client.delete(f"{URL}/not-a-uuid", headers=auth(runtime)).status_code == 404
     assert stored(runtime.engine) == 1
