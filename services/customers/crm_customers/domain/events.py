@@ -103,3 +103,19 @@ class AttributeDefined(Event):
     @property
     def data(self) -> dict[str, Any]:
         return {"name": self.attribute, "type": self.type, "choices": list(self.choices)}
+
+
+@dataclass(frozen=True)
+class LineOfBusinessDefined(Event):
+    """A line of business parties can belong to exists now (other services keep the list to validate against)."""
+    name = "line_of_business_defined"
+    code: str
+    label: str
+
+    @property
+    def subject(self) -> str:
+        return self.code
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return {"code": self.code, "label": self.label}

@@ -150,7 +150,7 @@ def add_line_of_business(cmd: commands.AddLineOfBusiness, uow) -> dict:
         if uow.lines_of_business.exists(cmd.code):
             raise DuplicateKey(f"line of business {cmd.code!r} exists", "code")
         uow.lines_of_business.add(cmd.code, cmd.label)
-        uow.commit()
+        _commit(uow, [events.LineOfBusinessDefined(cmd.code, cmd.label)])
     return {"code": cmd.code, "label": cmd.label}
 
 

@@ -35,12 +35,16 @@ def admin(auth):
 
 @pytest.fixture
 def outbox(runtime):
-    """The outbox rows as (routing_key, body) in order of position."""
+    """The outbox rows the test wrote, as (routing_key, body) in order of position (the lines of business the
+    migrations published are left out)."""
     table = runtime.messaging.outbox
+    with runtime.engine.connect() as conn:
+        migrated = conn.execute(select(func.coalesce(func.max(table.c.position), 0))).scalar()
 
     def rows():
         with runtime.engine.connect() as conn:
-            return conn.execute(select(table.c.routing_key, table.c.body).order_by(table.c.position)).all()
+            return conn.execute(select(table.c.routing_key, table.c.body).where(table.c.position > migrated)
+                                .order_by(table.c.position)).all()
     return rows
 
 

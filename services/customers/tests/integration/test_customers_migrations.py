@@ -1,3 +1,5 @@
+import json
+
 from crm_shared.auth import mint_token
 from crm_shared.config import Settings
 from sqlalchemy import inspect, text
@@ -46,3 +48,28 @@ def test_embedded_mode_on_sqlite_migrates_and_serves(tmp_path):
                        headers=headers)
     assert [p["party_id"] for p in found.json["items"]] == [party_id]
     runtime.engine.dispose()
+
+
+def test_the_lines_that_existed_before_their_event_are_published_once(fresh_database):
+    """0002 writes `line_of_business_defined` for every line: the seeded ones and those an administrator added
+    while no event was published for them."""
+    from crm_shared.migrations import upgrade
+
+    url = fresh_database("customers")
+    upgrade("crm_customers", url, "0001")
+    settings = Settings.from_env("customers", database_url=url, amqp_url="memory://")
+    runtime = build_runtime(settings)
+    with runtime.engine.begin() as conn:
+        conn.execute(text("INSERT INTO lines_of_business (code, label) VALUES ('energy', 'Energy')"))
+    runtime.migrate()
+    runtime.migrate()
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(text("SELECT exchange, routing_key, body FROM outbox ORDER BY position")).all()
+    runtime.engine.dispose()
+    assert {(exchange, key) for exchange, key, _ in rows} == {("crm.customers",
+                                                               "crm.customers.line_of_business_defined.v1")}
+    published = [json.loads(body) for _, _, body in rows]
+    assert [(e["subject"], e["data"]) for e in published] == [
+        (code, {"code": code, "label": label}) for code, label in
+        [("energy", "Energy"), ("retail", "Retail"), ("services", "Services"), ("wholesale", "Wholesale")]]
+    assert {e["source"] for e in published} == {"crm.customers"}

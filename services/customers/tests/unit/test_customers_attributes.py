@@ -3,7 +3,7 @@ import pytest
 from customers_fakes import ADMIN, FakeUnitOfWork, principal
 
 from crm_customers.domain.attributes import AttributeDefinition, AttributeType
-from crm_customers.domain.commands import DefineAttribute, RegisterParty, UpdateParty
+from crm_customers.domain.commands import AddLineOfBusiness, DefineAttribute, RegisterParty, UpdateParty
 from crm_customers.domain.errors import DuplicateKey, InvalidAttributeValue
 from crm_customers.domain.model import Names, PartyKind
 from crm_customers.domain.search import PartySearch
@@ -119,3 +119,17 @@ def test_search_filters_are_typed_by_the_definitions():
         with pytest.raises(Invalid) as refused:
             queries.search_parties(search, [raw], ACTOR, uow)
         assert refused.value.field == field
+
+
+def test_a_new_line_of_business_is_published_for_the_services_that_keep_the_list():
+    uow = FakeUnitOfWork()
+    added = handlers.add_line_of_business(AddLineOfBusiness(actor=ADMIN, code="energy", label="Energy"), uow)
+    assert added == {"code": "energy", "label": "Energy"}
+    [event] = uow.published
+    assert (event.type, event.subject, event.data) == ("crm.customers.line_of_business_defined.v1", "energy",
+                                                       {"code": "energy", "label": "Energy"})
+    with pytest.raises(DuplicateKey):
+        handlers.add_line_of_business(AddLineOfBusiness(actor=ADMIN, code="energy", label="Again"), uow)
+    with pytest.raises(Forbidden):
+        handlers.add_line_of_business(AddLineOfBusiness(actor=ACTOR, code="water", label="Water"), uow)
+    assert len(uow.published) == 1
