@@ -147,7 +147,7 @@ calls = Table(
     Column("slot", String(10), nullable=False, server_default="morning"),
     Column("priority", Integer, nullable=False, server_default="0"),
     Column("campaign_id", String(64), nullable=True),
-    Column("request_id", String(100), nullable=True, unique=True),
+    Column("request_id", String(100), nullable=True),  # unique per line of business (ux_calls_line_request)
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("outcome", String(24), nullable=True),
     Column("rejection_reason", String(64), nullable=True),
@@ -169,6 +169,7 @@ Index("ix_calls_agent_due", calls.c.agent_id, calls.c.due_on)
 Index("ix_calls_status_due", calls.c.status, calls.c.due_on)
 Index("ix_calls_campaign", calls.c.campaign_id)
 Index("ix_calls_territory_status", calls.c.territory_id, calls.c.status)
+Index("ux_calls_line_request", calls.c.line_of_business, calls.c.request_id, unique=True)
 Index("ix_calls_remind_due", calls.c.remind_at, postgresql_where=text("reminded_at IS NULL AND remind_at IS NOT NULL"),
       sqlite_where=text("reminded_at IS NULL AND remind_at IS NOT NULL"))
 

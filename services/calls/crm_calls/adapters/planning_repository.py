@@ -116,9 +116,12 @@ class PlanningRepository:
         row = self.session.execute(query.with_for_update() if lock else query).first()
         return call_from_row(row) if row else None
 
-    def call_by_request(self, request_id: str) -> Call | None:
-        row = self.session.execute(select(orm.calls).where(orm.calls.c.request_id == request_id)).first()
-        return call_from_row(row) if row else None
+    def calls_by_request(self, request_id: str, lines_of_business: Iterable[str] | None = None) -> list[Call]:
+        """The calls of this request id (one per line of business at most); `None` means every line."""
+        query = select(orm.calls).where(orm.calls.c.request_id == request_id).order_by(orm.calls.c.call_id)
+        if lines_of_business is not None:
+            query = query.where(orm.calls.c.line_of_business.in_(sorted(lines_of_business)))
+        return [call_from_row(row) for row in self.session.execute(query)]
 
     def refresh_statistics(self) -> None:
         """ANALYZE the tables bulk planning grows, in its own short transaction (PostgreSQL only)."""
@@ -128,9 +131,21 @@ class PlanningRepository:
             conn.execute(text("ANALYZE calls, agent_day_loads, interference_decisions"))
             conn.commit()
 
-    def calls_by_requests(self, request_ids: Iterable[str]) -> dict[str, Call]:
+    def calls_by_requests(self, request_ids: Iterable[str]) -> dict[tuple[str, str], Call]:
+        """By (line of business, request id): a request id is unique within a line."""
         query = select(orm.calls).where(orm.calls.c.request_id.in_(sorted(set(request_ids))))
-        return {row.request_id: call_from_row(row) for row in self.session.execute(query)}
+        return {(row.line_of_business, row.request_id): call_from_row(row) for row in self.session.execute(query)}
+
+    def refusals_by_requests(self, request_ids: Iterable[str]) -> dict[tuple[str, str], Any]:
+        """Refusals stored for these request ids, by (line of business of the party, request id)."""
+        table, parties = orm.interference_decisions, orm.customer_replica
+        query = (select(table, parties.c.line_of_business).join(parties, parties.c.party_id == table.c.party_id)
+                 .where(table.c.request_id.in_(sorted(set(request_ids))), table.c.decision == "refused")
+                 .order_by(table.c.decided_at, table.c.decision_id))
+        found: dict[tuple[str, str], Any] = {}
+        for row in self.session.execute(query):
+            found.setdefault((row.line_of_business, row.request_id), row)
+        return found
 
     def open_calls(self, *, agent_id: str | None = None, territory_id: str | None = None,
                    first: date | None = None, last: date | None = None) -> list[Call]:

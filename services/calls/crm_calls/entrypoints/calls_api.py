@@ -120,10 +120,8 @@ class CallRequestItem(MethodView):
     @require_role(*REQUESTERS)
     def delete(self, request_id: str):
         """Withdraws a requested call that is still open (a participant left the campaign, say)."""
-        with _uow() as uow:
-            call = uow.planning.call_by_request(request_id)
-        if call is None or not current_principal().may_access(call.line_of_business) or \
-                not use_cases.withdraw_requests(_uow(), [request_id], "withdrawn by " + current_principal().subject):
+        principal = current_principal()
+        if not use_cases.withdraw_requests(_uow(), [request_id], "withdrawn by " + principal.subject, _lines()):
             raise NotFound(f"no open call for request {request_id} is visible to you")
         return None
 

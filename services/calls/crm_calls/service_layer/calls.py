@@ -30,16 +30,19 @@ def request_calls(uow, cmds: list[RequestCall], *, wait_for_parties: bool = Fals
         if missing and wait_for_parties:
             raise PartyNotReplicated(f"parties not replicated yet: {', '.join(sorted(set(missing))[:5])}")
         planner, contacts = _planner_for(uow, parties)
-        known = uow.planning.calls_by_requests(c.request_id for c in cmds)
-        results = [request_call(planner, parties.get(c.party_id), contacts.setdefault(c.party_id, []), c, known)
-                   for c in cmds]
+        ids = {c.request_id for c in cmds}
+        known, refused = uow.planning.calls_by_requests(ids), uow.planning.refusals_by_requests(ids)
+        results = [request_call(planner, parties.get(c.party_id), contacts.setdefault(c.party_id, []), c, known,
+                                refused) for c in cmds]
         commit_planner(uow, planner)
     return results
 
 
-def withdraw_requests(uow, request_ids: Iterable[str], reason: str) -> int:
+def withdraw_requests(uow, request_ids: Iterable[str], reason: str,
+                      lines_of_business: Iterable[str] | None = None) -> int:
+    """Cancels the open calls of these requests in `lines_of_business` (None: every line); how many."""
     with uow:
-        calls = [c for c in (uow.planning.call_by_request(r) for r in request_ids) if c is not None]
+        calls = [c for r in request_ids for c in uow.planning.calls_by_request(r, lines_of_business)]
         parties = uow.planning.lock_parties(c.party_id for c in calls)
         planner, _ = _planner_for(uow, parties)
         withdrawn = sum(withdraw_request(planner, uow.planning.get_call(c.call_id, lock=True), reason)

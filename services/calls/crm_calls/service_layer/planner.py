@@ -40,6 +40,7 @@ class Planner:
         self.new_calls: list[Call] = []
         self.changed_calls: dict[str, Call] = {}
         self.decisions: list[dict[str, Any]] = []
+        self.refusals: dict[tuple[str, str], Any] = {}  # refused in this transaction, by (line, request id)
         self.published: list[events.Published] = []
 
     @classmethod
