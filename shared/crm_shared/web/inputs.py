@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from flask import Request
+from marshmallow import ValidationError, fields
 
 from crm_shared.web.errors import ProblemError
 
@@ -41,7 +42,7 @@ def check_request(request: Request) -> None:
 def load_json(request: Request):
     """The request's JSON body, parsed once (and cached for `request.get_json()` and webargs)."""
     try:
-        data = parse_json_text(request.get_data(cache=True), "json", None)
+        data = parse_json_text(request.get_data(cache=True))
     except ValueError as exc:
         raise ProblemError(400, "Bad Request", str(exc),
                            [{"location": "json", "field": None, "message": str(exc)}]) from None
@@ -49,7 +50,7 @@ def load_json(request: Request):
     return data
 
 
-def parse_json_text(text: str | bytes, location: str, field: str | None):
+def parse_json_text(text: str | bytes):
     """JSON text to a value; a ValueError (with a message a client can read) for malformed or too deep JSON."""
     try:
         value = json.loads(text)
@@ -105,3 +106,31 @@ def _nul_in_pairs(location: str, pairs) -> list[dict]:
 
 def _nul(location: str, field: str | None) -> dict:
     return {"location": location, "field": field, "message": NUL_MESSAGE}
+
+
+class JsonText(fields.Field):
+    """JSON carried as text, as in a multipart form field (forms hold only text and files).
+
+    Malformed JSON, JSON nested deeper than `MAX_JSON_DEPTH`, a value of another JSON type than `expect`, or a
+    string holding NUL is a ValidationError on this field (422 naming it); the request-wide check cannot see
+    inside the text."""
+
+    def __init__(self, *, expect: type | tuple[type, ...] | None = None, expected: str = "", **kwargs):
+        metadata = {"type": "string", "format": "json", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+        self.expect, self.expected = expect, expected or "must be JSON text"
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str | bytes):
+            raise ValidationError(self.expected)
+        try:
+            parsed = parse_json_text(value)
+        except ValueError as exc:
+            raise ValidationError(f"{exc}: {self.expected}") from None
+        if self.expect is not None and (not isinstance(parsed, self.expect) or isinstance(parsed, bool)):
+            raise ValidationError(self.expected)
+        nul = nul_in_json(parsed, "form")
+        if nul:
+            where = ", ".join(str(e["field"]) for e in nul)
+            raise ValidationError(f"{NUL_MESSAGE} (at {where})")
+        return parsed

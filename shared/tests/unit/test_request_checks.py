@@ -162,3 +162,19 @@ def test_an_unsafe_request_id_is_replaced_by_a_new_one(client, given):
     echoed = response.headers["X-Request-ID"]
     assert echoed != given and len(echoed) == 36
     assert response.json["instance"] == f"urn:request:{echoed}"
+
+
+# -- 6: JSON carried as text (a form field) -------------------------------------------------------------------
+@pytest.mark.parametrize("text, says", [
+    ("[" * 10_000 + "]" * 10_000, "nested deeper"), ("{", "not valid JSON"), ("[1]", "an object"),
+    ('{"a": "\\u0000"}', "NUL"), ("true", "an object"),
+])
+def test_json_text_field_refuses_what_cannot_be_used(text, says):
+    from marshmallow import ValidationError
+
+    from crm_shared.web.inputs import JsonText
+
+    field = JsonText(expect=dict, expected="must be an object")
+    with pytest.raises(ValidationError, match=says):
+        field.deserialize(text)
+    assert field.deserialize('{"a": [1, {"b": "c"}]}') == {"a": [1, {"b": "c"}]}

@@ -1,11 +1,10 @@
 """Request and response bodies of address-list imports."""
 from __future__ import annotations
 
-import json
-
 from crm_shared.web import PageQuerySchema
+from crm_shared.web.inputs import JsonText
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from crm_campaigns.domain.import_outcomes import OUTCOMES
 from crm_campaigns.service_layer.imports import STATUSES
@@ -14,17 +13,12 @@ MAPPING_HELP = ('JSON object {"file column": target}; a target is kind, company_
                 "postal_code, city, country, phone, email, line_of_business, attribute:<name> or ignore")
 
 
-class JsonObject(fields.Field):
+class JsonObject(JsonText):
     """A form field holding a JSON object as text (multipart forms carry only text and files)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            parsed = json.loads(value) if isinstance(value, str) else None
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            raise ValidationError("must be a JSON object, e.g. {\"Firma\": \"company_name\", \"PLZ\": \"postal_code\"}")
-        return parsed
+    def __init__(self, **kwargs):
+        super().__init__(expect=dict, **kwargs,
+                         expected='must be a JSON object, e.g. {"Firma": "company_name", "PLZ": "postal_code"}')
 
 
 class ImportUploadSchema(Schema):
