@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from crm_shared.web import PageQuerySchema
+from crm_shared.web.fields import Day, Instant
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from crm_calls.domain.calls import CALL_TYPES, INTERESTS, OUTCOMES, REQUESTABLE_TYPES, SLOTS, STATUSES
@@ -51,8 +52,8 @@ class CallQuerySchema(PageQuerySchema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     call_type = fields.String(load_default=None, validate=validate.OneOf(CALL_TYPES))
     campaign_id = fields.String(load_default=None, validate=ID)
-    due_from = fields.Date(load_default=None)
-    due_to = fields.Date(load_default=None)
+    due_from = Day(load_default=None)
+    due_to = Day(load_default=None)
 
     @validates_schema
     def _period(self, data, **_):
@@ -65,8 +66,8 @@ class CallRequestSchema(Schema):
     party_id = fields.UUID(required=True)
     call_type = fields.String(required=True, validate=validate.OneOf(REQUESTABLE_TYPES))
     campaign_id = fields.String(load_default=None, validate=CAMPAIGN_ID)
-    window_start = fields.Date(required=True)
-    window_end = fields.Date(required=True)
+    window_start = Day(required=True)
+    window_end = Day(required=True)
     priority = fields.Integer(load_default=0, validate=validate.Range(-10, 10))
     script_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
 
@@ -110,12 +111,12 @@ class DecisionPageSchema(Schema):
 class OutcomeSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     rejection_reason = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
-    callback_at = fields.AwareDateTime(load_default=None)
-    appointment_at = fields.AwareDateTime(load_default=None)
+    callback_at = Instant(load_default=None)
+    appointment_at = Instant(load_default=None)
     interest = fields.String(load_default=None, validate=validate.OneOf(INTERESTS))
     notes = fields.String(load_default=None, validate=validate.Length(max=4000))
     answers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)), load_default=dict)
-    next_contact_on = fields.Date(load_default=None)
+    next_contact_on = Day(load_default=None)
 
 
 class OutcomeResultSchema(Schema):
@@ -126,7 +127,7 @@ class OutcomeResultSchema(Schema):
 class ContactSchema(Schema):
     party_id = fields.UUID(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["visit", "service"]))
-    contacted_on = fields.Date(required=True)
+    contacted_on = Day(required=True)
     notes = fields.String(load_default=None, validate=validate.Length(max=4000))
 
 

@@ -4,7 +4,6 @@ catalogue, an agent's work queue and the rejection analysis. The schemas refuse 
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from crm_shared.web import ProblemError, current_principal, decode_cursor, idempotent, page_of, require_role
 from flask import current_app
@@ -19,10 +18,10 @@ from crm_calls.domain.scripts import (CAMPAIGN_ID, MAX_CHOICE, MAX_CHOICES, MAX_
                                       MAX_QUESTION_TEXT, MAX_QUESTIONS, MAX_STEPS, QUESTION_ID, QUESTION_KINDS,
                                       REASON_CODE)
 from crm_calls.service_layer import execution
+from crm_shared.web.fields import INT32_MAX, Day, DecimalString
 from crm_shared.web.paths import path_uuid
 
 MANAGERS = execution.MANAGING_ROLES
-EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 scripts_blp = Blueprint("scripts", __name__, description="Call scripts: what agents read and ask, versioned")
 reasons_blp = Blueprint("rejection-reasons", __name__, description="The catalogue of reasons for a rejection")
@@ -39,11 +38,6 @@ def _full_match(pattern: re.Pattern, message: str):
         if not pattern.fullmatch(value):
             raise ValidationError(message)
     return check
-
-
-def _in_range(value: date) -> None:
-    if not EARLIEST <= value <= LATEST:
-        raise ValidationError(f"must be from {EARLIEST} to {LATEST}")
 
 
 
@@ -145,7 +139,7 @@ class ReasonPatchSchema(Schema):
 
 
 class WorkQueueQuerySchema(Schema):
-    day = fields.Date(load_default=None, validate=_in_range, metadata={"description": "YYYY-MM-DD; default today"})
+    day = Day(load_default=None, metadata={"description": "YYYY-MM-DD; default today"})
 
 
 class WindowSchema(Schema):
@@ -198,9 +192,9 @@ class WorkQueueSchema(Schema):
 
 class AnalysisQuerySchema(Schema):
     group_by = fields.String(load_default="reason", validate=validate.OneOf(execution.GROUPINGS))
-    from_ = fields.Date(required=True, data_key="from", validate=_in_range,
-                        metadata={"description": "first day (UTC) of the period, YYYY-MM-DD"})
-    to = fields.Date(required=True, validate=_in_range, metadata={"description": "last day (UTC), inclusive"})
+    from_ = Day(required=True, data_key="from",
+                metadata={"description": "first day (UTC) of the period, YYYY-MM-DD"})
+    to = Day(required=True, metadata={"description": "last day (UTC), inclusive"})
     campaign_id = fields.String(load_default=None, validate=CAMPAIGN)
     agent_id = fields.UUID(load_default=None)
 
@@ -215,7 +209,7 @@ class AnalysisRowSchema(Schema):
                                                                  "null for rejections without one"})
     label = fields.String(allow_none=True, metadata={"description": "the reason's label or the agent's name"})
     count = fields.Integer()
-    share = fields.Float(metadata={"description": "part of all rejections in the period, 0..1"})
+    share = DecimalString(places=4, metadata={"description": "part of all rejections in the period, 0..1"})
 
 
 class AnalysisSchema(Schema):
@@ -224,7 +218,7 @@ class AnalysisSchema(Schema):
     to = fields.Date(attribute="last_day")
     rejected = fields.Integer(metadata={"description": "calls closed in the period with outcome rejected"})
     outcomes_recorded = fields.Integer(metadata={"description": "calls closed in the period with any outcome"})
-    rejection_rate = fields.Float(allow_none=True, metadata={"description": "rejected / outcomes_recorded"})
+    rejection_rate = DecimalString(places=4, allow_none=True, metadata={"description": "rejected / outcomes_recorded"})
     items = fields.List(fields.Nested(AnalysisRowSchema))
 
 
@@ -290,7 +284,7 @@ class ScriptItem(MethodView):
         return None
 
 
-@scripts_blp.route("/scripts/<uuid_str:script_id>/versions/<int:version>")
+@scripts_blp.route(f"/scripts/<uuid_str:script_id>/versions/<int(max={INT32_MAX}):version>")  # the column's range
 class ScriptVersionItem(MethodView):
     @scripts_blp.response(200, ScriptSchema)
     @scripts_blp.alt_response(400, description="script_id is not a UUID")

@@ -19,6 +19,7 @@ from flask_smorest import Blueprint
 from crm_calls.entrypoints import resources_schemas as s
 from crm_calls.service_layer import resources as use_cases
 from crm_calls.service_layer.resources import VersionMismatch
+from crm_shared.web.fields import Month, path_value
 from crm_shared.web.paths import path_uuid
 
 PLANNER = "planner"
@@ -35,10 +36,7 @@ def _uow():
 
 
 def _month(value: str) -> str:
-    if s.MONTH.regex.match(value) is None:
-        raise ProblemError(422, "Unprocessable Entity", "The month is written YYYY-MM.",
-                           [{"location": "path", "field": "month", "message": "expected YYYY-MM"}])
-    return value
+    return path_value(Month(), value, "month", status=422)
 
 
 def _after(cursor: str | None) -> tuple[str, str] | None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 
 from crm_shared.web import PageQuerySchema
+from crm_shared.web.fields import Day, DecimalString, Int32, Month
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from crm_calls.adapters.resources_repository import hours_document
 from crm_calls.domain.errors import InvalidInput
 from crm_calls.domain.resources import ABSENCE_KINDS, AGENT_ROLES, WEEKDAYS, parse_working_hours
 
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="expected YYYY-MM")
 HOUR = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 MAX_FIGURE = 1_000_000
 
@@ -146,8 +146,8 @@ class AgentPageSchema(Schema):
 # -- absences ------------------------------------------------------------------------------------------------
 class AbsenceCreateSchema(Schema):
     kind = Text(required=True, validate=validate.OneOf(ABSENCE_KINDS))
-    first_day = fields.Date(required=True)
-    last_day = fields.Date(required=True)
+    first_day = Day(required=True)
+    last_day = Day(required=True)
     note = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
@@ -198,13 +198,14 @@ class QuotaListSchema(Schema):
 
 
 class PerformanceQuerySchema(Schema):
-    month = Text(required=True, validate=MONTH, metadata={"description": "YYYY-MM"})
+    month = Month(required=True)
 
 
 class FigureSchema(Schema):
     target = fields.Integer(allow_none=True)
     actual = fields.Integer()
-    ratio = fields.Float(allow_none=True, metadata={"description": "actual / target; null without a target"})
+    ratio = DecimalString(places=3, allow_none=True, metadata={"description": "actual / target; null without a "
+                                                                          "target"})
 
 
 class PerformanceSchema(Schema):
@@ -264,9 +265,8 @@ class TerritoryPageSchema(Schema):
 
 # -- contact policies and planning rules ---------------------------------------------------------------------
 class ContactPolicyInSchema(Schema):
-    min_contacts = fields.Integer(required=True, strict=True, metadata={"description": "1..52 a year"})
-    min_spacing_days = fields.Integer(required=True, strict=True,
-                                      metadata={"description": "0..364 // min_contacts"})
+    min_contacts = Int32(required=True, strict=True, metadata={"description": "1..52 a year"})
+    min_spacing_days = Int32(required=True, strict=True, metadata={"description": "0..364 // min_contacts"})
 
 
 class ContactPolicySchema(Schema):
@@ -282,9 +282,9 @@ class ContactPolicyListSchema(Schema):
 
 
 class PlanningRulesInSchema(Schema):
-    gap_days = fields.Integer(required=True, strict=True, metadata={"description": "0..90"})
-    max_attempts = fields.Integer(required=True, strict=True, metadata={"description": "1..10"})
-    horizon_days = fields.Integer(required=True, strict=True, metadata={"description": "30..730"})
+    gap_days = Int32(required=True, strict=True, metadata={"description": "0..90"})
+    max_attempts = Int32(required=True, strict=True, metadata={"description": "1..10"})
+    horizon_days = Int32(required=True, strict=True, metadata={"description": "30..730"})
 
 
 class PlanningRulesSchema(PlanningRulesInSchema):

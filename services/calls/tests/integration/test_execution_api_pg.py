@@ -396,11 +396,11 @@ def analysis(client, headers, **query):
 def test_rejections_by_reason_with_shares_and_the_total_for_the_rate(client, auth, world):
     body = analysis(client, auth(["supervisor"]))
     assert (body["group_by"], body["from"], body["to"]) == ("reason", "2024-01-01", "2024-02-29")
-    assert (body["rejected"], body["outcomes_recorded"], body["rejection_rate"]) == (5, 8, 0.625)
+    assert (body["rejected"], body["outcomes_recorded"], body["rejection_rate"]) == (5, 8, "0.6250")
     assert body["items"] == [
-        {"key": "no_interest", "label": "No interest", "count": 3, "share": 0.6},
-        {"key": "has_supplier", "label": "Already has a supplier", "count": 1, "share": 0.2},
-        {"key": "no_budget", "label": "No budget", "count": 1, "share": 0.2},
+        {"key": "no_interest", "label": "No interest", "count": 3, "share": "0.6000"},
+        {"key": "has_supplier", "label": "Already has a supplier", "count": 1, "share": "0.2000"},
+        {"key": "no_budget", "label": "No budget", "count": 1, "share": "0.2000"},
     ]
 
 
@@ -411,7 +411,8 @@ def test_rejections_by_campaign_agent_and_month(client, auth, world):
     by_agent = analysis(client, auth(["admin"], lines=[]), group_by="agent")["items"]
     assert [(r["key"], r["label"], r["count"]) for r in by_agent] == [(AGENT_A, "Anna", 3), (AGENT_B, "Ben", 2)]
     by_month = analysis(client, auth(), group_by="month")["items"]
-    assert [(r["key"], r["count"], r["share"]) for r in by_month] == [("2024-02", 3, 0.6), ("2024-01", 2, 0.4)]
+    assert [(r["key"], r["count"], r["share"]) for r in by_month] == [("2024-02", 3, "0.6000"), ("2024-01", 2,
+                                                                                                "0.4000")]
 
 
 def test_rejection_filters_and_lines_of_business(client, auth, world):

@@ -529,8 +529,8 @@ def test_performance_counts_the_calls_closed_in_the_month(client, planner, auth,
     own = client.get(f"{url}?month=2025-03", headers=auth("supervisor"))
     assert own.status_code == 200, own.get_json()
     assert own.get_json() == {"agent_id": agent["agent_id"], "month": "2025-03", "target_source": "agent", "figures": {
-        "calls_made": {"target": 8, "actual": 4, "ratio": 0.5},
-        "customers_reached": {"target": 4, "actual": 2, "ratio": 0.5},
+        "calls_made": {"target": 8, "actual": 4, "ratio": "0.500"},
+        "customers_reached": {"target": 4, "actual": 2, "ratio": "0.500"},
         "appointments_booked": {"target": 0, "actual": 1, "ratio": None}}}
 
     none = client.get(f"{url}?month=2025-04", headers=auth("planner")).get_json()
@@ -540,8 +540,8 @@ def test_performance_counts_the_calls_closed_in_the_month(client, planner, auth,
                json={"calls_made": 4, "customers_reached": 1, "appointments_booked": 1})
     quota = client.get(f"{url}?month=2025-04", headers=auth("agent", subject=agent["user_subject"])).get_json()
     assert quota["target_source"] == "role"
-    assert quota["figures"]["calls_made"] == {"target": 4, "actual": 1, "ratio": 0.25}
-    assert quota["figures"]["customers_reached"] == {"target": 1, "actual": 1, "ratio": 1.0}
+    assert quota["figures"]["calls_made"] == {"target": 4, "actual": 1, "ratio": "0.250"}
+    assert quota["figures"]["customers_reached"] == {"target": 1, "actual": 1, "ratio": "1.000"}
 
     assert_problem(client.get(f"{url}?month=2025-03", headers=auth("agent", subject="someone-else")), 403)
     assert_problem(client.get(f"{url}?month=2025-03", headers=auth("sales")), 403)

@@ -1,6 +1,8 @@
-"""Request and response bodies of cost items and attributed revenue (money as decimal strings)."""
+"""Request and response bodies of cost items and attributed revenue (money as decimal strings, crm_shared's
+Money: NUMERIC(14, 2) like the columns)."""
 from __future__ import annotations
 
+from crm_shared.web.fields import Day, Int32, Money
 from marshmallow import Schema, fields, validate
 
 from crm_campaigns.domain.attribution import KINDS, MAX_REFERENCE
@@ -11,14 +13,10 @@ AMOUNT = validate.Range(min=0, max=10**11)
 POSITIVE = validate.Range(min=0, min_inclusive=False, max=10**11)
 
 
-def money(**options) -> fields.Decimal:
-    return fields.Decimal(places=2, as_string=True, **options)
-
-
 class CostItemCreateSchema(Schema):
     name = fields.String(required=True, validate=NAME)
-    planned_amount = money(required=True, validate=AMOUNT)
-    actual_amount = money(load_default=None, allow_none=True, validate=AMOUNT,
+    planned_amount = Money(required=True, validate=AMOUNT)
+    actual_amount = Money(load_default=None, allow_none=True, validate=AMOUNT,
                           metadata={"description": "null until the invoice is in"})
     stage_key = fields.String(load_default=None, allow_none=True, validate=STAGE_KEY,
                               metadata={"description": "a stage of the campaign; null: the whole campaign"})
@@ -26,14 +24,14 @@ class CostItemCreateSchema(Schema):
 
 class CostItemPatchSchema(Schema):
     name = fields.String(validate=NAME)
-    planned_amount = money(validate=AMOUNT)
-    actual_amount = money(allow_none=True, validate=AMOUNT)
+    planned_amount = Money(validate=AMOUNT)
+    actual_amount = Money(allow_none=True, validate=AMOUNT)
     stage_key = fields.String(allow_none=True, validate=STAGE_KEY)
-    version = fields.Integer(load_default=None, metadata={"description": "the version you read (optimistic lock)"})
+    version = Int32(load_default=None, metadata={"description": "the version you read (optimistic lock)"})
 
 
 class VersionQuerySchema(Schema):
-    version = fields.Integer(load_default=None, metadata={"description": "the version you read (optimistic lock)"})
+    version = Int32(load_default=None, metadata={"description": "the version you read (optimistic lock)"})
 
 
 class CostItemSchema(Schema):
@@ -41,8 +39,8 @@ class CostItemSchema(Schema):
     campaign_id = fields.String()
     stage_key = fields.String(allow_none=True)
     name = fields.String()
-    planned_amount = money()
-    actual_amount = money(allow_none=True)
+    planned_amount = Money()
+    actual_amount = Money(allow_none=True)
     version = fields.Integer()
 
 
@@ -55,8 +53,8 @@ class RevenueCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     reference = fields.String(required=True, validate=validate.Length(min=1, max=MAX_REFERENCE),
                               metadata={"description": "the order's or deal's id in its own service"})
-    amount = money(required=True, validate=POSITIVE)
-    occurred_on = fields.Date(required=True, metadata={"description": "the day of the order, or the deal was won"})
+    amount = Money(required=True, validate=POSITIVE)
+    occurred_on = Day(required=True, metadata={"description": "the day of the order, or the deal was won"})
     stage_key = fields.String(load_default=None, allow_none=True, validate=STAGE_KEY,
                               metadata={"description": "defaults to the participant's current or last stage"})
 
@@ -68,7 +66,7 @@ class RevenueSchema(Schema):
     stage_key = fields.String(allow_none=True)
     kind = fields.String(metadata={"enum": list(KINDS)})
     reference = fields.String()
-    amount = money()
+    amount = Money()
     occurred_on = fields.Date()
     source = fields.String(metadata={"enum": ["api", "event"]})
     recorded_at = fields.DateTime()

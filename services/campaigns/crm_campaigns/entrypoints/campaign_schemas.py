@@ -1,7 +1,10 @@
 """Request and response bodies of campaigns, their stages, failure codes, chains and participants."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from crm_shared.web import PageQuerySchema
+from crm_shared.web.fields import Day, DecimalString, Int32, Money
 from marshmallow import Schema, fields, validate
 
 from crm_campaigns.domain.campaign import CAMPAIGN_TYPES, STATUSES
@@ -21,17 +24,18 @@ class CampaignFields(Schema):
     campaign_type = fields.String(validate=validate.OneOf(CAMPAIGN_TYPES))
     line_of_business = fields.String(validate=validate.Length(min=1, max=100))
     owner = fields.String(validate=validate.Length(min=1, max=200))
-    planned_start = fields.Date(allow_none=True)
-    planned_end = fields.Date(allow_none=True)
-    actual_start = fields.Date(allow_none=True)
-    actual_end = fields.Date(allow_none=True)
+    planned_start = Day(allow_none=True)
+    planned_end = Day(allow_none=True)
+    actual_start = Day(allow_none=True)
+    actual_end = Day(allow_none=True)
     topics = fields.List(LIST_ITEM, validate=validate.Length(max=50), metadata={"description": "products or topics"})
     resources = fields.List(LIST_ITEM, validate=validate.Length(max=50),
                             metadata={"description": "people, rooms, material, channels the campaign uses"})
     expected_participants = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000_000),
                                            metadata={"description": "defaults to the number of participants"})
-    expected_conversion_rate = fields.Decimal(places=4, validate=RATE, as_string=True)
-    value_per_conversion = fields.Decimal(places=2, validate=validate.Range(min=0, max=10**11), as_string=True)
+    expected_conversion_rate = DecimalString(places=4, precision=6, validate=RATE,
+                                             metadata={"description": "0..1"})  # NUMERIC(6, 4)
+    value_per_conversion = Money(validate=validate.Range(min=0, max=10**11))
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
 
 
@@ -42,7 +46,7 @@ class CampaignCreateSchema(CampaignFields):
 
 
 class CampaignPatchSchema(CampaignFields):
-    version = fields.Integer(load_default=None, metadata={"description": "the version you read (optimistic lock)"})
+    version = Int32(load_default=None, metadata={"description": "the version you read (optimistic lock)"})
 
 
 class CampaignSchema(CampaignFields):
@@ -80,9 +84,9 @@ class StageSchema(Schema):
     key = fields.String(required=True, validate=validate.Length(min=1, max=40))
     name = fields.String(required=True, validate=NAME)
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    expected_value = fields.Decimal(load_default=0, places=2, as_string=True)
-    probability = fields.Decimal(load_default=0, places=4, as_string=True,
-                                 metadata={"description": "0..1 (checked with the graph)"})
+    expected_value = Money(load_default=Decimal("0"), metadata={"description": "what a participant here is worth"})
+    probability = DecimalString(load_default=Decimal("0"), places=4, precision=5, validate=RATE,
+                                metadata={"description": "0..1"})  # NUMERIC(5, 4)
     timeout_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650))
     call_window_days = fields.Integer(load_default=14, validate=validate.Range(min=0, max=400))
     call_priority = fields.Integer(load_default=0, validate=validate.Range(min=-10, max=10))

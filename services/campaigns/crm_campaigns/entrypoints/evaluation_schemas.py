@@ -1,13 +1,22 @@
-"""Response bodies of live figures and evaluations (money and ratios as decimal strings; undefined ratios null)."""
+"""Response bodies of live figures and evaluations (money and ratios as decimal strings; undefined ratios null).
+
+Sums and products may exceed what one money column holds, so they are sent without a digit limit."""
 from __future__ import annotations
 
+from crm_shared.web.fields import DecimalString, Money
 from marshmallow import Schema, fields, validate
 
 from crm_campaigns.entrypoints.budget_schemas import CostItemSchema
 
 
-def decimal(**options) -> fields.Decimal:
-    return fields.Decimal(as_string=True, **options)
+def decimal(**options) -> DecimalString:
+    """Money: 2 decimals (`"1400.00"`)."""
+    return Money(precision=None, **options)
+
+
+def ratio(**options) -> DecimalString:
+    """Rates and returns on investment: 4 decimals (`"0.1429"`)."""
+    return DecimalString(places=4, **options)
 
 
 class StageFiguresSchema(Schema):
@@ -81,16 +90,16 @@ class EvaluationSchema(Schema):
     succeeded = fields.Integer()
     failed = fields.Integer()
     excluded = fields.Integer()
-    response_rate = decimal(allow_none=True, metadata={"description": "responded / started"})
-    conversion_rate = decimal(allow_none=True, metadata={"description": "succeeded / started"})
+    response_rate = ratio(allow_none=True, metadata={"description": "responded / started"})
+    conversion_rate = ratio(allow_none=True, metadata={"description": "succeeded / started"})
     cost_per_contact = decimal(allow_none=True)
     cost_per_success = decimal(allow_none=True)
     planned_cost = decimal()
     actual_cost = decimal()
     estimated_revenue = decimal(metadata={"description": "expected participants × conversion rate × value"})
     actual_revenue = decimal(metadata={"description": "orders and won deals attributed to the campaign"})
-    estimated_roi = decimal(allow_none=True, metadata={"description": "(estimated revenue − planned) / planned"})
-    actual_roi = decimal(allow_none=True, metadata={"description": "(actual revenue − actual cost) / actual cost"})
+    estimated_roi = ratio(allow_none=True, metadata={"description": "(estimated revenue − planned) / planned"})
+    actual_roi = ratio(allow_none=True, metadata={"description": "(actual revenue − actual cost) / actual cost"})
     failure_codes = fields.List(fields.Nested(FailureCountSchema))
 
 

@@ -1,8 +1,11 @@
 """Request and response bodies of address-list imports."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from crm_shared.web import PageQuerySchema
 from crm_shared.web.inputs import JsonText
+from crm_shared.web.fields import DecimalString
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
@@ -30,6 +33,9 @@ class ImportUploadSchema(Schema):
         metadata={"description": "for rows without one; the campaign's by default"})
 
 
+PROGRESS = DecimalString(places=4, allow_none=True, metadata={"description": "0..1; null until counted"})
+
+
 class ImportSchema(Schema):
     import_id = fields.String()
     campaign_id = fields.String()
@@ -40,7 +46,7 @@ class ImportSchema(Schema):
     status = fields.String(metadata={"enum": list(STATUSES)})
     total_rows = fields.Integer(allow_none=True, metadata={"description": "known once the file has been counted"})
     processed_rows = fields.Integer()
-    progress = fields.Method("fraction_done", metadata={"type": "number", "description": "0..1; null until counted"})
+    progress = fields.Method("fraction_done", allow_none=True, metadata=PROGRESS.metadata)
     accepted = fields.Integer()
     duplicates = fields.Integer()
     rejected = fields.Integer()
@@ -50,11 +56,13 @@ class ImportSchema(Schema):
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
 
-    def fraction_done(self, item) -> float | None:
+    def fraction_done(self, item) -> str | None:
         total, done = _value(item, "total_rows"), _value(item, "processed_rows")
         if _value(item, "status") == "completed":
-            return 1.0
-        return round(done / total, 4) if total else None
+            fraction = Decimal(1)
+        else:
+            fraction = Decimal(done) / Decimal(total) if total else None
+        return PROGRESS.serialize("progress", {"progress": fraction})
 
 
 def _value(item, name: str):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from crm_shared.web import PageQuerySchema
+from crm_shared.web.fields import Instant, Int32
 from marshmallow import Schema, fields, validate
 
 from crm_campaigns.domain.mailings import MAILING_STATUSES, REACTION_KINDS, RECIPIENT_STATUSES
@@ -22,7 +23,7 @@ class TemplateCreateSchema(Schema):
 
 
 class TemplatePutSchema(TemplateCreateSchema):
-    version = fields.Integer(load_default=None, metadata={"description": "the version you read (optimistic lock)"})
+    version = Int32(load_default=None, metadata={"description": "the version you read (optimistic lock)"})
 
 
 class TemplateSchema(TemplateCreateSchema):
@@ -87,7 +88,7 @@ class ReactionCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(REACTION_KINDS))
     detail = fields.String(load_default="", validate=validate.Length(max=1000),
                            metadata={"description": "the clicked URL, the bounce code, ..."})
-    occurred_at = fields.AwareDateTime(load_default=None, metadata={"description": "with a time zone; now if left out"})
+    occurred_at = Instant(load_default=None, metadata={"description": "with a time zone; now if left out"})
     all_channels = fields.Boolean(load_default=False,
                                   metadata={"description": "unsubscribed: from every channel, not only this one"})
 

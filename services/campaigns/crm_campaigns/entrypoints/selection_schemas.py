@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from crm_shared.web import PageQuerySchema
+from crm_shared.web.fields import Day
 from marshmallow import Schema, ValidationError, fields, validate
 
 from crm_campaigns.adapters.suppression_repository import CHANNELS
@@ -52,8 +53,8 @@ class CriteriaSchema(Schema):
                                 metadata={"description": "[from, to] postal codes, inclusive, compared normalised"})
     attributes = fields.List(fields.Nested(AttributeCriterionSchema),
                              validate=validate.Length(max=MAX_ATTRIBUTE_CRITERIA))
-    last_contact_before = fields.Date(metadata={"description": "last contact before this day, or never"})
-    last_contact_after = fields.Date(metadata={"description": "last contact after this day"})
+    last_contact_before = Day(metadata={"description": "last contact before this day, or never"})
+    last_contact_after = Day(metadata={"description": "last contact after this day"})
     never_contacted = StrictBoolean()
 
 
@@ -110,8 +111,8 @@ class PartyQuerySchema(PageQuerySchema):
     segment = fields.List(CODE, load_default=None)
     postal_from = Text(load_default=None, validate=validate.Length(min=1, max=20))
     postal_to = Text(load_default=None, validate=validate.Length(min=1, max=20))
-    last_contact_before = fields.Date(load_default=None)
-    last_contact_after = fields.Date(load_default=None)
+    last_contact_before = Day(load_default=None)
+    last_contact_after = Day(load_default=None)
     never_contacted = fields.Boolean(load_default=None)
 
 

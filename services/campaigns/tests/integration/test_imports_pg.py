@@ -134,7 +134,8 @@ def test_a_csv_list_into_a_draft_campaign(runtime, client, inline, monkeypatch):
     assert response.status_code == 202, response.get_json()
     body = response.get_json()
     assert response.headers["Location"].endswith(f"/api/campaigns/imports/{body['import_id']}")
-    assert (body["status"], body["total_rows"], body["processed_rows"], body["progress"]) == ("completed", 10, 10, 1.0)
+    assert (body["status"], body["total_rows"], body["processed_rows"], body["progress"]) == \
+        ("completed", 10, 10, "1.0000")
     assert (body["accepted"], body["duplicates"], body["rejected"]) == (3, 5, 2)
     rows = {r["row_number"]: r for r in report(client, headers, body["import_id"])}
     assert {n: r["outcome"] for n, r in rows.items()} == {
@@ -250,7 +251,7 @@ def test_the_api_queues_the_task_and_the_task_imports(runtime, client, uows, que
     monkeypatch.setattr(tasks, "_uows", lambda: uows)
     assert tasks.process_address_import(body["import_id"]) == "completed"
     followed = client.get(response.headers["Location"], headers=headers).get_json()
-    assert (followed["status"], followed["accepted"], followed["progress"]) == ("completed", 1, 1.0)
+    assert (followed["status"], followed["accepted"], followed["progress"]) == ("completed", 1, "1.0000")
     assert followed["started_at"] and followed["finished_at"]
     assert len(participants(runtime.engine, campaign_id)) == 1
 
