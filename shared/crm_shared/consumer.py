@@ -28,6 +28,7 @@ from crm_shared import context
 from crm_shared.broker import CONNECTION_ERRORS, Outgoing, PublishFailed, Publisher, is_amqp, topic_exchange
 from crm_shared.db import insert_ignoring_duplicates
 from crm_shared.events import CloudEvent, MalformedEvent
+from crm_shared.retry import retry_transient
 
 log = logging.getLogger(__name__)
 HANDLED = Counter("crm_consumer_handled_total", "Events applied by a consumer", ["consumer"])
@@ -269,8 +270,11 @@ class EventConsumer:
         self._ack(batch)
 
     def _apply(self, items) -> None:
-        if not items:
-            return
+        """One transaction for the items, run again when it loses a deadlock (see crm_shared.retry)."""
+        if items:
+            retry_transient(lambda: self._apply_once(items), where=f"consumer {self.queue}")
+
+    def _apply_once(self, items) -> None:
         wanted = [(m, e) for m, e in items if e.type in self.handlers]
         with Session(self.engine) as session, session.begin():
             fresh = self._record_in_inbox(session, [e for _, e in wanted])

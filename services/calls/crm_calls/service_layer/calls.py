@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
+from crm_shared.retry import retry_transient
+
 from crm_calls.domain.commands import RequestCall
 from crm_calls.service_layer.cycles import sync_party
 from crm_calls.service_layer.planner import Planner, commit_planner
 from crm_calls.service_layer.requests import RequestResult, request_call, withdraw_request
+from crm_calls.service_layer.transactions import retried
 
 CONTACT_MEMORY_DAYS = 366
 # A first roll-out writes millions of calls; the query planner must see them before the next chunks' reads,
@@ -23,6 +26,7 @@ class PartyNotReplicated(Exception):
     """A request names a party this service has not heard of yet: retried, since its event may still come."""
 
 
+@retried
 def request_calls(uow, cmds: list[RequestCall], *, wait_for_parties: bool = False) -> list[RequestResult]:
     with uow:
         parties = uow.planning.lock_parties(c.party_id for c in cmds)
@@ -38,6 +42,7 @@ def request_calls(uow, cmds: list[RequestCall], *, wait_for_parties: bool = Fals
     return results
 
 
+@retried
 def withdraw_requests(uow, request_ids: Iterable[str], reason: str,
                       lines_of_business: Iterable[str] | None = None) -> int:
     """Cancels the open calls of these requests in `lines_of_business` (None: every line); how many."""
@@ -51,6 +56,7 @@ def withdraw_requests(uow, request_ids: Iterable[str], reason: str,
     return withdrawn
 
 
+@retried
 def sync_parties(uow, party_ids: Iterable[str], today: date | None = None) -> None:
     """After the replica changed: cancel, move or plan the parties' calls to match."""
     with uow:
@@ -70,21 +76,12 @@ def roll_forward(uow_factory: Callable[[], object], today: date | None = None, c
     totals = {"parties": 0, "calls_planned": 0, "calls_moved": 0, "overflow": 0}
     after, since_analyze = "", 0
     while True:
-        uow = uow_factory()
-        with uow:
-            party_ids = uow.planning.party_ids_after(after, chunk_size)
-            if not party_ids:
-                return totals
-            wanted = set(party_ids)
-            locked = uow.planning.lock_party_range(party_ids[0], party_ids[-1])
-            parties = {party_id: row for party_id, row in locked.items() if party_id in wanted}
-            planner = Planner(uow.planning, today=today, clock=uow.clock)
-            since = planner.today - timedelta(days=CONTACT_MEMORY_DAYS)
-            contacts = uow.planning.contacts_in_range(party_ids[0], party_ids[-1], since)
-            for party_id, party in parties.items():
-                sync_party(planner, party, contacts.setdefault(party_id, []))
-            _count(totals, planner, len(parties))
-            commit_planner(uow, planner)
+        party_ids, counts = retry_transient(lambda start=after: _roll_chunk(uow_factory(), start, chunk_size, today),
+                                            where="calls roll_forward")
+        if not party_ids:
+            return totals
+        for name, value in counts.items():
+            totals[name] += value
         after = party_ids[-1]
         since_analyze += len(party_ids)
         if since_analyze >= analyze_every:
@@ -93,6 +90,26 @@ def roll_forward(uow_factory: Callable[[], object], today: date | None = None, c
             since_analyze = 0
         if progress:
             progress(totals["parties"])
+
+
+def _roll_chunk(uow, after: str, chunk_size: int, today: date | None) -> tuple[list[str], dict[str, int]]:
+    """One chunk of parties in one transaction (run again as a whole should it lose a deadlock)."""
+    counts = {"parties": 0, "calls_planned": 0, "calls_moved": 0, "overflow": 0}
+    with uow:
+        party_ids = uow.planning.party_ids_after(after, chunk_size)
+        if not party_ids:
+            return [], counts
+        wanted = set(party_ids)
+        locked = uow.planning.lock_party_range(party_ids[0], party_ids[-1])
+        parties = {party_id: row for party_id, row in locked.items() if party_id in wanted}
+        planner = Planner(uow.planning, today=today, clock=uow.clock)
+        since = planner.today - timedelta(days=CONTACT_MEMORY_DAYS)
+        contacts = uow.planning.contacts_in_range(party_ids[0], party_ids[-1], since)
+        for party_id, party in parties.items():
+            sync_party(planner, party, contacts.setdefault(party_id, []))
+        _count(counts, planner, len(parties))
+        commit_planner(uow, planner)
+    return party_ids, counts
 
 
 def _planner_for(uow, parties: dict, today: date | None = None):

@@ -14,6 +14,7 @@ from crm_calls.domain.policy import DayWindow, short_window
 from crm_calls.service_layer.calls import CONTACT_MEMORY_DAYS
 from crm_calls.service_layer.cycles import customer_since, is_cycle_customer, make_room_for_contact, plan_cycle
 from crm_calls.service_layer.planner import Planner, call_data, commit_planner
+from crm_calls.service_layer.transactions import retried
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class RecordContact:
     actor: Principal
 
 
+@retried
 def record_contact(uow, cmd: RecordContact) -> Call:
     """The contact counts toward the cycle like a reached call; the cycle is then re-planned from it."""
     now = uow.clock.now()

@@ -16,6 +16,7 @@ from crm_calls.domain.scripts import validate_answers
 from crm_calls.service_layer.calls import CONTACT_MEMORY_DAYS
 from crm_calls.service_layer.cycles import is_cycle_customer, plan_cycle
 from crm_calls.service_layer.planner import Planner, call_data, commit_planner, party_key
+from crm_calls.service_layer.transactions import retried
 
 FOLLOW_UP_WINDOW_DAYS = 7
 WORKDAY_START = time(8, 0)
@@ -28,6 +29,7 @@ class RecordOutcome:
     actor: Principal
 
 
+@retried
 def record_outcome(uow, cmd: RecordOutcome) -> tuple[Call, dict[str, Any]]:
     with uow:
         call = _visible_call(uow, cmd.call_id, cmd.actor)

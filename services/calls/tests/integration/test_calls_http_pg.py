@@ -644,6 +644,39 @@ def test_decisions_are_listed_only_for_the_callers_lines(client, auth, party):
 
 
 # -- contacts made elsewhere ---------------------------------------------------------------------------------
+def lose_deadlocks(monkeypatch, times):
+    """The next `times` party locks fail as PostgreSQL's deadlock victim would."""
+    import psycopg.errors
+    from sqlalchemy.exc import OperationalError
+
+    from crm_calls.adapters.planning_repository import PlanningRepository
+
+    real, left = PlanningRepository.lock_parties, [times]
+
+    def lock_parties(self, party_ids):
+        if left[0] > 0:
+            left[0] -= 1
+            raise OperationalError("SELECT ... FOR UPDATE", {}, psycopg.errors.DeadlockDetected("deadlock detected"))
+        return real(self, party_ids)
+
+    monkeypatch.setattr(PlanningRepository, "lock_parties", lock_parties)
+    return left
+
+
+def test_a_visit_that_loses_a_deadlock_is_recorded_once_not_answered_500(client, auth, party, monkeypatch):
+    party_id = party()
+    body = {"party_id": party_id, "kind": "visit", "contacted_on": TODAY.isoformat(), "notes": None}
+    left = lose_deadlocks(monkeypatch, 2)
+    visit = ok(client.post(f"{API}/contacts", json=body, headers=auth(roles=("sales",))), 201)
+    assert left == [0]
+    assert [c["call_id"] for c in calls_of(client, auth, party_id, call_type="visit")] == [visit["call_id"]]
+    lose_deadlocks(monkeypatch, 100)  # one that keeps losing: a 503 to send again, never a 500
+    response = client.post(f"{API}/contacts", json=body, headers=auth(roles=("sales",)))
+    assert problem(response, 503) and response.headers["Retry-After"] == "1"
+    monkeypatch.undo()
+    assert len(calls_of(client, auth, party_id, call_type="visit")) == 1
+
+
 def test_a_visit_counts_as_the_last_contact(client, auth, party, outbox):
     party_id = party()
     day = TODAY - timedelta(days=3)
