@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -161,7 +162,13 @@ def write_nginx_config(var_dir: Path, port: int, upstreams: dict[str, str]) -> P
     (root / "tmp").mkdir(parents=True, exist_ok=True)
     (root / "gateway.conf").write_text(render_gateway(port, upstreams))
     user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
-    temp = "\n".join(f"    {kind}_temp_path {root / 'tmp' / kind};"
+    buffers = root / "tmp"
+    if user:
+        # Workers run as nobody and buffer large bodies (imports) in files: a var_dir under a private (0700)
+        # directory, such as pytest's temporary one, would fail those with 500, so the buffers go elsewhere.
+        buffers = Path(tempfile.mkdtemp(prefix="crm-nginx-"))
+        buffers.chmod(0o711)
+    temp = "\n".join(f"    {kind}_temp_path {buffers / kind};"
                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     config = root / "nginx.conf"
     config.write_text(f"""{user}worker_processes 2;

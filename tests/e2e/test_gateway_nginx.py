@@ -4,14 +4,11 @@ the import limit pass on the import path only, and X-Request-ID is passed on onl
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
@@ -51,7 +48,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def gateway():
+def gateway(tmp_path_factory):
     runner = load_runner()
     try:
         nginx = runner.nginx_binary()
@@ -62,10 +59,7 @@ def gateway():
     up = f"127.0.0.1:{echo.server_address[1]}"
     down = f"127.0.0.1:{free_port()}"  # nothing listens: the calls service is "down"
     upstreams = {"customers": up, "calls": down, "campaigns": up, "service-desk": up, "reporting": up}
-    # nginx's workers run as nobody when the test runs as root: they must reach the body buffer files, so not
-    # under pytest's private (0700) temp directory.
-    var_dir = Path(tempfile.mkdtemp(prefix="crm-gateway-"))
-    var_dir.chmod(0o755)
+    var_dir = tmp_path_factory.mktemp("gateway")  # private (0700): the body buffers must still work (run.py)
     port = free_port()
     config = runner.write_nginx_config(var_dir, port, upstreams)
     process = subprocess.Popen([nginx, "-p", str(var_dir / "nginx"), "-c", str(config),
@@ -86,7 +80,6 @@ def gateway():
     process.terminate()
     process.wait(timeout=10)
     echo.shutdown()
-    shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def assert_problem(response, status: int) -> dict:
