@@ -51,10 +51,14 @@ def _text(_definition, value):
 
 
 def _number(_definition, value):
-    # bool is an int in Python, but true is not a number to a user.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    # bool is an int in Python, but true is not a number to a user. An integer too large for a float (searches
+    # compare numbers as floats) is refused like infinity; math.isfinite would raise OverflowError on it.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return _INVALID
-    return value
+    try:
+        return value if math.isfinite(float(value)) else _INVALID
+    except OverflowError:
+        return _INVALID
 
 
 def _date(_definition, value):
