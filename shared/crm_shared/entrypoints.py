@@ -2,13 +2,27 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
+
+from flask import Flask
 
 from crm_shared.logs import configure_logging
 from crm_shared.runner import stop_on_signals
 from crm_shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
+
+
+def wsgi_app(build: Callable[[], ServiceRuntime]) -> Flask:
+    """The app a WSGI server (gunicorn) serves, with JSON logging on stderr: every line a request causes
+    carries its request id as `correlation_id`. LOG_LEVEL (or <SERVICE>_LOG_LEVEL) sets the level, INFO by
+    default."""
+    runtime = build()
+    service = runtime.settings.service
+    prefix = service.upper().replace("-", "_")
+    configure_logging(f"{service}-api", os.environ.get(f"{prefix}_LOG_LEVEL", os.environ.get("LOG_LEVEL", "INFO")))
+    return runtime.create_app()
 
 
 def relay_main(build: Callable[[], ServiceRuntime]) -> None:

@@ -1,4 +1,6 @@
 """gunicorn entry point: `gunicorn crm_customers.entrypoints.wsgi:app`."""
+from crm_shared.entrypoints import wsgi_app
+
 from crm_customers.bootstrap import build_runtime
 
-app = build_runtime().create_app()
+app = wsgi_app(build_runtime)  # JSON logs with request ids, as every other process
