@@ -195,6 +195,29 @@ def load_demo_data(gateway: Gateway, token: str) -> None:
     _load_demo_campaign(client, headers, [p["party_id"] for p in created if p["line_of_business"] == "retail"])
 
 
+RS256_NOTICE = ("RS256 mode (JWT_JWKS_URL is set): tokens come from your identity provider, so no admin token is "
+                "printed and no demo data is loaded (it is loaded through the API, with a token).")
+
+
+def admin_token() -> str | None:
+    """A 7-day admin token for the demo, or None where this process cannot sign one the services accept."""
+    settings = Settings.from_env("customers").jwt
+    if settings.jwks_url or not settings.secret:
+        return None
+    return mint_token(settings, "demo-admin", ["admin"], ["*"], ttl_seconds=7 * 86400)
+
+
+def prepare(data_dir: Path, stop: threading.Event, *, demo_data: bool = True) -> tuple[Gateway, str | None]:
+    """Starts the services and loads the demo data; the gateway and the admin token (None in RS256 mode)."""
+    gateway = Gateway(start_services(data_dir, stop))
+    token = admin_token()
+    if token is None:
+        print(RS256_NOTICE, file=sys.stderr)
+    elif demo_data:
+        load_demo_data(gateway, token)
+    return gateway, token
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8080)
@@ -203,13 +226,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     configure_logging("embedded", "WARNING")
     stop = threading.Event()
-    gateway = Gateway(start_services(args.data_dir, stop))
-    token = mint_token(Settings.from_env("customers").jwt, "demo-admin", ["admin"], ["*"], ttl_seconds=7 * 86400)
-    if not args.no_demo_data:
-        load_demo_data(gateway, token)
+    gateway, token = prepare(args.data_dir, stop, demo_data=not args.no_demo_data)
     print(f"CRM running on http://127.0.0.1:{args.port}/  (data in {args.data_dir})", file=sys.stderr)
     print(f"API docs: http://127.0.0.1:{args.port}/api/customers/docs  (and /api/<service>/docs)", file=sys.stderr)
-    print(f"Admin token (7 days):\n{token}", file=sys.stderr)
+    if token:
+        print(f"Admin token (7 days):\n{token}", file=sys.stderr)
     try:
         run_simple("127.0.0.1", args.port, gateway, threaded=True, use_reloader=False)
     finally:
