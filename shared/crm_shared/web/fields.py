@@ -70,7 +70,9 @@ class Instant(fields.AwareDateTime):
     """A date-time with a UTC offset whose UTC time is in 1900..2999 (so converting and adding days works)."""
 
     def __init__(self, **kwargs):
-        kwargs["metadata"] = _documented(kwargs.get("metadata"), "with a UTC offset, in the years 1900 to 2999")
+        kwargs["metadata"] = _documented(kwargs.get("metadata"), "with a UTC offset, in the years 1900 to 2999",
+                                         **{"x-minimum": EARLIEST_INSTANT.isoformat(),
+                                            "x-maximum": LATEST_INSTANT.isoformat()})
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> datetime:

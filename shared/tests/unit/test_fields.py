@@ -112,6 +112,8 @@ def test_instants_are_in_1900_to_2999_in_utc_and_need_an_offset():
                   "1899-12-31T23:00:00+00:00", "2030-01-01T08:00:00"):
         assert "at" in refused(at=value), value
     assert loaded == datetime(2999, 12, 31, 23, tzinfo=UTC)
+    assert (properties()["at"]["x-minimum"], properties()["at"]["x-maximum"]) == (
+        "1900-01-01T00:00:00+00:00", "2999-12-31T23:59:59.999999+00:00")
 
 
 def test_months_are_yyyy_mm_from_1900_to_2999():

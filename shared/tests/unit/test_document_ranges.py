@@ -1,0 +1,96 @@
+"""Every service's OpenAPI document, as the service builds it, bounds what it takes as the shared fields do
+(crm_shared.web.fields): so a new endpoint cannot take a day, a date-time, an integer or a decimal that the
+database or the date arithmetic fails on, and no document calls anything a JSON number (binary float)."""
+import importlib
+
+import pytest
+
+from crm_shared.config import Settings
+from crm_shared.web.fields import INT32_MAX, INT32_MIN
+
+SERVICES = {"customers": "crm_customers", "calls": "crm_calls", "campaigns": "crm_campaigns",
+            "service-desk": "crm_service_desk", "reporting": "crm_reporting"}
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def document(service: str) -> dict:
+    package = SERVICES[service]
+    try:
+        bootstrap = importlib.import_module(f"{package}.bootstrap")
+    except ModuleNotFoundError:
+        pytest.skip(f"{package} is not installed")
+    app = bootstrap.build_runtime(Settings.from_env(service, database_url="sqlite://")).create_app()
+    response = app.test_client().get(f"/api/{service}/openapi.json")
+    assert response.status_code == 200
+    return response.json
+
+
+def schemas_in(spec: dict, node, path: str, seen: set):
+    """(path, schema) of every schema reachable from `node`, following $refs once each."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen:
+                seen.add(name)
+                yield from schemas_in(spec, spec["components"]["schemas"][name], name, seen)
+            return
+        if "type" in node or "format" in node:
+            yield path, node
+        for key, value in node.items():
+            if key not in ("example", "default", "enum"):
+                yield from schemas_in(spec, value, f"{path}.{key}", seen)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from schemas_in(spec, value, f"{path}.{index}", seen)
+
+
+def request_schemas(spec: dict):
+    """Every schema a request's parameters or body is read with."""
+    seen: set = set()
+    for route, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            inputs = {"parameters": item.get("parameters", []) + operation.get("parameters", []),
+                      "requestBody": operation.get("requestBody", {})}
+            yield from schemas_in(spec, inputs, f"{method} {route}", seen)
+
+
+def wrong_inputs(spec: dict) -> list:
+    wrong = []
+    for path, schema in request_schemas(spec):
+        kind, form = schema.get("type"), schema.get("format")
+        if kind == "integer" and not (INT32_MIN <= schema.get("minimum", INT32_MIN - 1)
+                                      and schema.get("maximum", INT32_MAX + 1) <= INT32_MAX):
+            wrong.append((path, "an integer without 32-bit bounds: use Int32"))
+        if form in ("date", "date-time") and not ("x-minimum" in schema and "x-maximum" in schema):
+            wrong.append((path, f"a {form} without bounds: use Day or Instant"))
+    return wrong
+
+
+def numbers(spec: dict) -> list:
+    return [path for path, schema in schemas_in(spec, spec, "", set()) if schema.get("type") == "number"]
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_every_input_is_bounded_as_the_shared_fields_bound_it(service):
+    assert wrong_inputs(document(service)) == []
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_no_document_has_a_json_number(service):
+    assert numbers(document(service)) == []
+
+
+def test_the_checks_find_what_they_look_for():
+    spec = {"paths": {"/x": {"post": {
+        "parameters": [{"in": "query", "name": "n", "schema": {"type": "integer"}}],
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}}}}},
+        "components": {"schemas": {"In": {"type": "object", "properties": {
+            "on": {"type": "string", "format": "date"}, "at": {"type": "string", "format": "date-time"},
+            "ok": {"type": "integer", "minimum": 0, "maximum": 10}, "rate": {"type": "number"}}}}}}
+    assert [message.split(":")[0] for _, message in wrong_inputs(spec)] == [
+        "an integer without 32-bit bounds", "a date without bounds", "a date-time without bounds"]
+    found = numbers(spec)
+    assert found and all(path.endswith(".rate") for path in found)
