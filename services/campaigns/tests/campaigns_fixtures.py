@@ -57,6 +57,12 @@ def add_parties(engine, count: int = 1, **overrides) -> list[str]:
     return [r["party_id"] for r in rows]
 
 
+def add_lines(engine, *codes: str) -> None:
+    """Lines of business beyond the three seeded ones, as customers' line_of_business_defined adds them."""
+    with engine.begin() as conn:
+        conn.execute(insert(orm.lines_of_business), [{"code": code, "label": code.title()} for code in codes])
+
+
 THREE_STAGES = [
     {"key": "call", "name": "First call", "action": "call", "expected_value": "100", "probability": "0.5",
      "rules": [{"when": {"kind": "call_outcome", "value": "interest_noted"}, "then": "advance",

@@ -140,6 +140,14 @@ attribute_definitions = Table(
     Column("choices", JsonDocument, nullable=False),
 )
 
+# The lines of business customers defined (line_of_business_defined): what a campaign, template or import names.
+lines_of_business = Table(
+    "lines_of_business",
+    metadata,
+    Column("code", String(100), primary_key=True),
+    Column("label", String(200), nullable=False),
+)
+
 participations = Table(
     "participations",
     metadata,

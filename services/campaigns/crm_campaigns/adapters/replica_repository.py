@@ -1,5 +1,6 @@
-"""The replica of the customers' parties that target selection and duplicate detection read, and the
-attribute definitions that column mappings are checked against."""
+"""The replica of the customers' parties that target selection and duplicate detection read, the attribute
+definitions that column mappings are checked against, and the lines of business campaigns, templates and
+imports name."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -56,6 +57,15 @@ class ReplicaRepository:
 
     def attribute_types(self) -> dict[str, Row]:
         return {r.name: r for r in self.session.execute(select(orm.attribute_definitions))}
+
+    def define_line(self, code: str, label: str) -> None:
+        statement = dialect_insert(orm.lines_of_business, self.session.bind.dialect.name).values(code=code,
+                                                                                                  label=label)
+        self.session.execute(statement.on_conflict_do_update(index_elements=["code"], set_={"label": label}))
+
+    def line_exists(self, code: str) -> bool:
+        table = orm.lines_of_business
+        return self.session.execute(select(table.c.code).where(table.c.code == code)).first() is not None
 
     def define_attribute(self, name: str, type_: str, choices: list) -> None:
         statement = dialect_insert(orm.attribute_definitions, self.session.bind.dialect.name).values(

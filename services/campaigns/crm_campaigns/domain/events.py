@@ -20,6 +20,7 @@ PARTY_SNAPSHOTS = ("crm.customers.party_registered.v1", "crm.customers.party_upd
                    "crm.customers.party_lifecycle_changed.v1", "crm.customers.party_deactivated.v1")
 PARTY_DEACTIVATED = "crm.customers.party_deactivated.v1"
 ATTRIBUTE_DEFINED = "crm.customers.attribute_defined.v1"
+LINE_OF_BUSINESS_DEFINED = "crm.customers.line_of_business_defined.v1"
 OPPORTUNITY_WON = "crm.customers.opportunity_won.v1"
 ORDER_PLACED = "crm.service-desk.order_placed.v1"
 CALL_OUTCOME_RECORDED = "crm.calls.call_outcome_recorded.v1"

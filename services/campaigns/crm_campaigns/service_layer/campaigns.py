@@ -30,6 +30,13 @@ def visible_campaign(uow, actor: Principal, campaign_id: str, *, lock: bool = Fa
     return row
 
 
+def require_known_line(uow, code: str, field: str = "line_of_business") -> None:
+    """A line of business customers has defined: campaigns keeps their list (`line_of_business_defined`, seeded
+    with customers' three initial lines), so the check needs no call to customers."""
+    if not uow.replica.line_exists(code):
+        raise InvalidInput(f"no line of business {code!r} is known; the customers service defines them", field)
+
+
 def create_campaign(uow, actor: Principal, values: dict) -> dict:
     if not actor.may_access(values["line_of_business"]):
         raise InvalidInput("you may not create campaigns for that line of business", "line_of_business")
@@ -38,6 +45,7 @@ def create_campaign(uow, actor: Principal, values: dict) -> dict:
     row = {"campaign_id": str(uuid.uuid4()), "status": "draft", "owner": values.get("owner") or actor.subject,
            "topics": [], "resources": [], "version": 1, "created_at": at, "updated_at": at, **values}
     with uow:
+        require_known_line(uow, values["line_of_business"])
         uow.campaigns.add(row)
         uow.commit()
     return row
@@ -55,6 +63,8 @@ def update_campaign(uow, actor: Principal, campaign_id: str, changes: dict, expe
             raise Conflict(f"an active campaign cannot change: {fields}")
         if "line_of_business" in changes and not actor.may_access(changes["line_of_business"]):
             raise InvalidInput("you may not move campaigns to that line of business", "line_of_business")
+        if "line_of_business" in changes and changes["line_of_business"] != row.line_of_business:
+            require_known_line(uow, changes["line_of_business"])
         merged = {**row._asdict(), **changes}
         check_dates(merged["planned_start"], merged["planned_end"], "planned")
         check_dates(merged["actual_start"], merged["actual_end"], "actual")

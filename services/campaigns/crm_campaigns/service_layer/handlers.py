@@ -31,6 +31,10 @@ def attribute_defined(session: Session, event: CloudEvent) -> None:
                                                          list(event.data.get("choices") or []))
 
 
+def line_of_business_defined(session: Session, event: CloudEvent) -> None:
+    ConsumerUnitOfWork(session).replica.define_line(str(event.data["code"]), str(event.data["label"]))
+
+
 @batch_handler
 def call_outcomes(session: Session, batch: list[CloudEvent]) -> None:
     uow = ConsumerUnitOfWork(session)
@@ -63,6 +67,7 @@ def _now() -> datetime:
 HANDLERS = {
     **{event_type: party_snapshots for event_type in events.PARTY_SNAPSHOTS},
     events.ATTRIBUTE_DEFINED: attribute_defined,
+    events.LINE_OF_BUSINESS_DEFINED: line_of_business_defined,
     events.CALL_OUTCOME_RECORDED: call_outcomes,
     events.CALL_REQUEST_REFUSED: call_requests_refused,
     events.ORDER_PLACED: order_placed,

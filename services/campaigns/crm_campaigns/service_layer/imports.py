@@ -40,7 +40,7 @@ from crm_campaigns.domain.errors import Conflict, FileTooLarge, InvalidInput, Ma
 from crm_campaigns.domain.import_outcomes import (EARLIER_ROW, OUTCOMES, REPLICA, REPLICA_NOT_ADDED,
                                                   ChunkContext, KnownParty, RowKeys, classify, row_keys)
 from crm_campaigns.service_layer import progress
-from crm_campaigns.service_layer.campaigns import now, visible_campaign
+from crm_campaigns.service_layer.campaigns import now, require_known_line, visible_campaign
 from crm_campaigns.service_layer.unit_of_work import ConsumerUnitOfWork
 
 PENDING, RUNNING, COMPLETED, FAILED = "pending", "running", "completed", "failed"
@@ -79,6 +79,7 @@ def start_import(uow, actor: Principal, campaign_id: str, filename: str, content
             raise InvalidInput(f"'{line}' is not a line of business code; name one", "default_line_of_business")
         if not actor.may_access(line):
             raise InvalidInput(f"line of business '{line}' is not one of yours", "default_line_of_business")
+        require_known_line(uow, line, "default_line_of_business")
         file_format, header = _readable_header(filename, content_type, content)
         definitions = uow.replica.attribute_types()
         validate_mapping(header, mapping, {name: d.type for name, d in definitions.items()})

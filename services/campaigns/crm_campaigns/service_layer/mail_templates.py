@@ -7,13 +7,14 @@ from crm_shared.auth import Principal
 
 from crm_campaigns.domain.errors import Conflict, InvalidInput, NotFound
 from crm_campaigns.domain.templates import Template, parse_template
-from crm_campaigns.service_layer.campaigns import now
+from crm_campaigns.service_layer.campaigns import now, require_known_line
 
 
 def create_template(uow, actor: Principal, values: dict) -> dict:
     """values: name, channel, subject, body, html, line_of_business."""
     _check_line(actor, values["line_of_business"])
     with uow:
+        require_known_line(uow, values["line_of_business"])
         template = _parsed(uow, values)
         row = {"template_id": str(uuid.uuid4()), "name": values["name"], "channel": template.channel,
                "subject": template.subject, "body": template.body, "html": template.html,
@@ -36,6 +37,8 @@ def update_template(uow, actor: Principal, template_id: str, values: dict, expec
         if uow.templates.used_by_mailing(template_id, ("sending",)):
             # Its recipients would get different texts depending on when their batch went out.
             raise Conflict("a mailing using this template is being sent; change it when that is done")
+        if values["line_of_business"] != row.line_of_business:
+            require_known_line(uow, values["line_of_business"])
         template = _parsed(uow, values)
         uow.templates.update(template_id, {"name": values["name"], "subject": template.subject,
                                            "body": template.body, "html": template.html,

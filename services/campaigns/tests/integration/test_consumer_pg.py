@@ -139,6 +139,20 @@ def test_attribute_definitions_are_replicated(runtime, consumer, broker, uows):
     assert (row.type, row.choices) == ("choice", ["small", "large"])
 
 
+def test_a_line_of_business_customers_defines_becomes_usable_for_campaigns(runtime, consumer, broker, client):
+    body = {"name": "Power deals", "campaign_type": "telemarketing", "line_of_business": "energy"}
+    refused = client.post("/api/campaigns/campaigns", json=body, headers=auth(runtime))
+    assert refused.status_code == 422 and [e["field"] for e in refused.get_json()["errors"]] == ["line_of_business"]
+    defined = new_event(events.LINE_OF_BUSINESS_DEFINED, CUSTOMERS, "energy", {"code": "energy", "label": "Energy"})
+    publish(broker, CUSTOMERS, defined, defined)  # delivered twice: stored once
+
+    def known():
+        with runtime.engine.connect() as conn:
+            return conn.execute(select(orm.lines_of_business).where(orm.lines_of_business.c.code == "energy")).all()
+    assert [tuple(r) for r in wait_for(known)] == [("energy", "Energy")]
+    assert client.post("/api/campaigns/campaigns", json=body, headers=auth(runtime)).status_code == 201
+
+
 def test_a_deactivated_participant_leaves_its_campaign(runtime, consumer, broker, client):
     campaign_id, [(party_id, request_id), (other, _)] = running_campaign(runtime, client, 2)
     publish(broker, CUSTOMERS, party_event("deactivated", party_id=party_id, version=2, lifecycle_state="inactive"))

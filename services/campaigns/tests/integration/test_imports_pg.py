@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import openpyxl
 import pytest
-from campaigns_fixtures import add_parties, auth, create_campaign, design_campaign
+from campaigns_fixtures import add_lines, add_parties, auth, create_campaign, design_campaign
 from sqlalchemy import event, func, insert, select
 
 from crm_campaigns.adapters import orm
@@ -437,6 +437,7 @@ def test_uploads_the_caller_may_not_make_are_refused(runtime, client, inline):
     owner = auth(runtime)
     campaign_id = create_campaign(client, owner)
     retail_only = auth(runtime, lines=("retail",))
+    add_lines(runtime.engine, "heating")
     heating = create_campaign(client, owner, line_of_business="heating")
     content = csv_file("A GmbH;;;;10115;;;;")
 
@@ -493,6 +494,7 @@ def test_the_report_pages_filters_and_downloads_as_csv(runtime, client, inline):
 
 def test_imports_of_other_lines_of_business_are_invisible(runtime, client, inline):
     owner = auth(runtime)
+    add_lines(runtime.engine, "heating")
     campaign_id = create_campaign(client, owner, line_of_business="heating")
     import_id = upload(client, owner, campaign_id, csv_file("A GmbH;;;;10115;;;;")).get_json()["import_id"]
     stranger = auth(runtime, lines=("retail",))
