@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import select
 import time
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Table, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import sqltypes
 
 JsonDocument = JSON().with_variant(postgresql.JSONB(), "postgresql")
 PRE_PING_MODES = ("idle", "always", "never")
@@ -33,6 +35,8 @@ def make_engine(url: str, *, pre_ping: str = "idle", pool_recycle: int = DEFAULT
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        # Every DateTime column of this engine, whatever table declares it (before any statement compiles).
+        engine.dialect.colspecs = {**engine.dialect.colspecs, sqltypes.DateTime: UtcSqliteDateTime}
         return engine
     if pre_ping not in PRE_PING_MODES:
         raise ValueError(f"DB_POOL_PRE_PING must be one of {', '.join(PRE_PING_MODES)}, not {pre_ping!r}")
@@ -78,6 +82,39 @@ def _server_has_spoken(dbapi_connection) -> bool:
         return bool(poller.poll(0))
     except Exception:  # noqa: BLE001 - a connection whose socket cannot even be looked at is not usable
         return True
+
+
+class UtcSqliteDateTime(sqlite.DATETIME):
+    """`DateTime(timezone=True)` on SQLite as PostgreSQL's timestamptz behaves: SQLite keeps date-times as text
+    without an offset, so an aware value is stored as its UTC time and read back as UTC-aware (a naive one is
+    taken as UTC). Without this, embedded mode answered timestamps without an offset (not an RFC 3339
+    date-time) and stored a +02:00 time as if it were UTC. `DateTime()` without a time zone is unchanged."""
+
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        process = super().bind_processor(dialect)
+        if not self.timezone:
+            return process
+
+        def in_utc(value):
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                value = value.astimezone(UTC)
+            return process(value)
+        return in_utc
+
+    def result_processor(self, dialect, coltype):
+        process = super().result_processor(dialect, coltype)
+        if not self.timezone:
+            return process
+
+        def aware(value):
+            if process is not None:
+                value = process(value)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return value
+        return aware
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
