@@ -7,8 +7,10 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
-from flask import Flask, Response, g, request
+import flask_swagger_ui
+from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
@@ -25,6 +27,8 @@ REQUESTS = Counter("crm_http_requests_total", "HTTP requests", ["service", "meth
 LATENCY = Histogram("crm_http_request_seconds", "HTTP request latency", ["service", "endpoint"])
 PUBLIC_VIEW = "crm_public"
 DOC_ENDPOINTS = ("openapi_json", "openapi_swagger_ui", "openapi_redoc")  # of flask-smorest's doc blueprint
+SWAGGER_UI_ASSET = "crm_swagger_ui_asset"
+SWAGGER_UI_FILES = Path(flask_swagger_ui.__file__).parent / "dist"  # pinned in shared/pyproject.toml
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -63,7 +67,9 @@ def create_service_app(settings: Settings, *, title: str, blueprints: Iterable,
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX=prefix,
         OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Swagger UI's files come from this app (an installed package), so the page works without internet;
+        # no validator badge either (it would ask validator.swagger.io).
+        OPENAPI_SWAGGER_UI_URL=f"{prefix}/docs/assets/", OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                               "bearerFormat": "JWT"}}},
@@ -80,13 +86,14 @@ def create_service_app(settings: Settings, *, title: str, blueprints: Iterable,
         for blueprint in blueprints:
             api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     register_error_handlers(app)
+    app.add_url_rule(f"{prefix}/docs/assets/<path:filename>", endpoint=SWAGGER_UI_ASSET, view_func=_swagger_ui_asset)
     _install_request_hooks(app, settings.service, prefix, verifier, api._make_doc_blueprint_name())
     _install_health(app, readiness_checks)
     return app
 
 
 def _install_request_hooks(app: Flask, service: str, prefix: str, verifier: TokenVerifier, docs: str) -> None:
-    public_endpoints = frozenset(f"{docs}.{endpoint}" for endpoint in DOC_ENDPOINTS)
+    public_endpoints = frozenset({*(f"{docs}.{endpoint}" for endpoint in DOC_ENDPOINTS), SWAGGER_UI_ASSET})
 
     @app.before_request
     def start():
@@ -112,6 +119,10 @@ def _install_request_hooks(app: Flask, service: str, prefix: str, verifier: Toke
         token = g.pop("correlation_token", None)
         if token is not None:
             context.correlation_id.reset(token)
+
+
+def _swagger_ui_asset(filename: str):
+    return send_from_directory(SWAGGER_UI_FILES, filename, max_age=86400)
 
 
 def request_id_of(header: str | None) -> str:

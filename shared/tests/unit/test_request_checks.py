@@ -178,3 +178,27 @@ def test_json_text_field_refuses_what_cannot_be_used(text, says):
     with pytest.raises(ValidationError, match=says):
         field.deserialize(text)
     assert field.deserialize('{"a": [1, {"b": "c"}]}') == {"a": [1, {"b": "c"}]}
+
+
+# -- Swagger UI from the app itself -------------------------------------------------------------------------
+def test_the_docs_page_loads_only_local_assets_which_need_no_token(client):
+    import re
+
+    page = client.get("/api/demo/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert {a.rsplit("/", 1)[1] for a in assets} >= {"swagger-ui.css", "swagger-ui-bundle.js",
+                                                     "swagger-ui-standalone-preset.js"}
+    for asset in assets:
+        assert asset.startswith("/api/demo/docs/assets/"), asset
+        response = client.get(asset)
+        assert response.status_code == 200 and len(response.data) > 1000, asset
+    assert '"validatorUrl": null' in html
+
+
+def test_docs_assets_are_only_the_packaged_files(client):
+    assert client.get("/api/demo/docs/assets/nope.js").status_code == 404
+    assert client.get("/api/demo/docs/assets/../../app.py").status_code in (401, 404)
+    assert client.get("/api/demo/docs/assets/%2e%2e/__init__.py").status_code == 404
