@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from crm_shared.retry import retry_transient
 
 from crm_calls.domain.commands import RequestCall
-from crm_calls.service_layer.cycles import sync_party
+from crm_calls.service_layer.cycles import is_cycle_customer, plan_cycle, sync_party
 from crm_calls.service_layer.planner import Planner, commit_planner
 from crm_calls.service_layer.requests import RequestResult, request_call, withdraw_request
 from crm_calls.service_layer.transactions import retried
@@ -49,9 +49,15 @@ def withdraw_requests(uow, request_ids: Iterable[str], reason: str,
     with uow:
         calls = [c for r in request_ids for c in uow.planning.calls_by_request(r, lines_of_business)]
         parties = uow.planning.lock_parties(c.party_id for c in calls)
-        planner, _ = _planner_for(uow, parties)
-        withdrawn = sum(withdraw_request(planner, uow.planning.get_call(c.call_id, lock=True), reason)
-                        for c in calls)
+        planner, contacts = _planner_for(uow, parties)
+        withdrawn = 0
+        for call in calls:
+            stored = next((c for c in contacts.get(call.party_id, []) if c.call_id == call.call_id), None)
+            withdrawn += withdraw_request(planner, stored or uow.planning.get_call(call.call_id, lock=True), reason)
+        for party_id in {c.party_id for c in calls}:  # a call that had taken over a maintenance call leaves a gap
+            party = parties.get(party_id)
+            if party is not None and is_cycle_customer(party):
+                plan_cycle(planner, party, contacts.setdefault(party_id, []))
         commit_planner(uow, planner)
     return withdrawn
 

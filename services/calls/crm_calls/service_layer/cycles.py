@@ -98,6 +98,10 @@ def plan_cycle(planner: Planner, party, calls: list[Call]) -> list[Call]:
     key = party_key(party.party_id)
     agents = territory.agents_for(key) if territory else ()
     for call in calls:
+        if call.is_open and call.call_type == "maintenance" and call.window.end < planner.today:
+            # missed or waiting past its whole window: the cycle plans what it now needs from the last contact
+            planner.cancel(call, "its window passed without the call; the cycle is planned again")
+            continue
         if call.is_open and _needs_new_place(planner, call):
             others = [c.day for c in planner.contacts(calls, exclude=call.call_id)]
             window = call.window.clipped(planner.today) or _soon(planner.today)

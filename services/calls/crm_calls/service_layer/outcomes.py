@@ -12,6 +12,7 @@ from crm_calls.domain import events
 from crm_calls.domain.calls import Call, Outcome
 from crm_calls.domain.errors import Forbidden, InvalidInput, NotFound
 from crm_calls.domain.policy import DayWindow
+from crm_calls.domain.scheduling import gap_blocker
 from crm_calls.domain.scripts import validate_answers
 from crm_calls.service_layer.calls import CONTACT_MEMORY_DAYS
 from crm_calls.service_layer.cycles import is_cycle_customer, plan_cycle
@@ -94,7 +95,10 @@ def _next_step(planner: Planner, party, call: Call, party_calls: list[Call], clo
     if not closed:
         window = call.retry_window(planner.today)
         agents = [call.agent_id] if call.agent_id else []
-        placement = planner.book.place(agents, window, earliest_first=True) if agents else None
+        # a retry is exempt from the gap to its own earlier attempts, not to the party's other calls
+        others = [c.day for c in planner.contacts(party_calls, exclude=call.call_id) if c.call_type != "follow_up"]
+        blocked = gap_blocker(others, planner.rules.gap_days)
+        placement = planner.book.place(agents, window, earliest_first=True, blocked=blocked) if agents else None
         if placement is not None:
             slots = planner.agents[placement.agent_id].slots_on(placement.day)
             other = call.other_slot()
