@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from crm_calls.adapters import orm
 from crm_calls.bootstrap import build_runtime
 from crm_calls.domain.calls import Outcome
+from crm_calls.domain.commands import RequestCall
 from crm_calls.domain.errors import CallClosed, InvalidInput
-from crm_calls.service_layer.calls import roll_forward, sync_parties
+from crm_calls.domain.policy import DayWindow
+from crm_calls.service_layer.calls import request_calls, roll_forward, sync_parties, withdraw_requests
 from crm_calls.service_layer.clock import FixedClock
 from crm_calls.service_layer.contacts import RecordContact, cycle_of, record_contact
 from crm_calls.service_layer.handlers import HANDLERS
@@ -346,3 +348,35 @@ def test_a_visit_moves_or_cancels_the_planned_calls_inside_the_gap(runtime):
     with runtime.engine.connect() as conn:  # bookings follow the calls
         loads = dict(conn.execute(text("SELECT day, sum(booked) FROM agent_day_loads GROUP BY day")).all())
     assert loads.get(today + timedelta(days=5), 0) == 0 and loads.get(today + timedelta(days=9), 0) == 0
+
+
+def test_a_retry_keeps_the_gap_to_the_partys_other_calls(runtime):
+    team = add_team(runtime.engine, capacity=20)
+    clock = FixedClock(datetime(2026, 3, 2, 9, tzinfo=UTC))  # a Monday
+    today = clock.today()
+    party = add_customer(runtime.engine, customer_since=today - timedelta(days=30))
+    maintenance = add_contact(runtime.engine, party, today, call_type="maintenance", status="scheduled",
+                              window=(today, today + timedelta(days=60)), agent_id=team["responsible"],
+                              territory_id=team["territory_id"])
+    campaign_day = today + timedelta(days=14)
+    add_contact(runtime.engine, party, campaign_day, call_type="campaign", status="scheduled",
+                window=(campaign_day, campaign_day), agent_id=team["responsible"], territory_id=team["territory_id"])
+    _, step = record_outcome(uow_factory(runtime.engine, clock)(),
+                             RecordOutcome(maintenance, Outcome("not_reached", clock.now()), SUPERVISOR))
+    retry = date.fromisoformat(step["due_on"])
+    assert step["action"] == "retry" and abs((retry - campaign_day).days) >= 14, retry
+
+
+def test_withdrawing_a_call_that_took_over_the_cycle_plans_the_cycle_again_at_once(runtime):
+    add_team(runtime.engine, capacity=20)
+    clock = FixedClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    today = clock.today()
+    since = today - timedelta(days=150)
+    party = add_customer(runtime.engine, customer_since=since)
+    new_uow = uow_factory(runtime.engine, clock)
+    window = DayWindow(today + timedelta(days=5), today + timedelta(days=12))
+    [result] = request_calls(new_uow(), [RequestCall("spring:1", party, "campaign", window, "spring")])
+    assert result.call is not None
+    assert withdraw_requests(new_uow(), ["spring:1"], "left the campaign") == 1
+    first = min(maintenance_days(runtime, party))
+    assert today <= first <= since + timedelta(days=182), first
