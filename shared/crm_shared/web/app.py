@@ -18,7 +18,7 @@ from crm_shared import context
 from crm_shared.auth import AuthError, Principal, TokenVerifier
 from crm_shared.config import Settings
 from crm_shared.web.errors import ProblemError, http_exception_to_problem, problem_response, register_error_handlers
-from crm_shared.web.inputs import check_request
+from crm_shared.web.inputs import CheckedRequest, check_request
 from crm_shared.web.openapi import PROBLEM_SCHEMA_NAME, ProblemResponsesPlugin, ProblemSchema, problem_content
 from crm_shared.web.paths import UUID_TEXT, UuidTextConverter, uuid_param_schema
 
@@ -63,6 +63,7 @@ def create_service_app(settings: Settings, *, title: str, blueprints: Iterable,
                        readiness_checks: Mapping[str, Callable[[], None]], extensions: dict | None = None,
                        verifier: TokenVerifier | None = None) -> Flask:
     app = Flask(title)
+    app.request_class = CheckedRequest
     prefix = f"/api/{settings.service}"
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX=prefix,

@@ -19,7 +19,6 @@ from crm_shared.web.errors import ProblemError
 MAX_JSON_DEPTH = 64
 NUL = "\x00"
 NUL_MESSAGE = "must not contain NUL characters"
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def check_request(request: Request) -> None:
@@ -28,15 +27,25 @@ def check_request(request: Request) -> None:
         if isinstance(value, str) and NUL in value:
             errors.append(_nul("path", name))
     errors += _nul_in_pairs("query", request.args)
-    if request.mimetype in FORM_TYPES:
-        errors += _nul_in_pairs("form", request.form)
-        for name, upload in request.files.items(multi=True):
-            if NUL in name or NUL in (upload.filename or ""):
-                errors.append(_nul("files", name.replace(NUL, "\\u0000")))
+    # Forms are checked when something reads them (CheckedRequest), not here: a blueprint may first set
+    # request.max_content_length, which only works before the body is read.
     if request.is_json and request.get_data(cache=True):
         errors += nul_in_json(load_json(request), "json")
     if errors:
         raise ProblemError(422, "Unprocessable Entity", "Text must not contain NUL characters.", errors)
+
+
+class CheckedRequest(Request):
+    """Flask's request, refusing NUL in form fields and file names as soon as the form is parsed."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        errors = _nul_in_pairs("form", self.form)
+        for name, upload in self.files.items(multi=True):
+            if NUL in name or NUL in (upload.filename or ""):
+                errors.append(_nul("files", name.replace(NUL, "\\u0000")))
+        if errors:
+            raise ProblemError(422, "Unprocessable Entity", "Text must not contain NUL characters.", errors)
 
 
 def load_json(request: Request):
