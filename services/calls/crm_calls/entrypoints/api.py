@@ -1,7 +1,6 @@
 """HTTP API under /api/calls: the customer replica, scoped to the caller's lines of business."""
 from __future__ import annotations
 
-import uuid
 
 from crm_shared.web import PageQuerySchema, ProblemError, current_principal, decode_cursor, page_of
 from flask import current_app
@@ -73,11 +72,6 @@ class CustomerItem(MethodView):
     @customers.alt_response(404, description="Unknown, or not in the caller's lines of business")
     def get(self, party_id: str):
         """One customer of the replica (deactivated ones included)."""
-        try:
-            party_id = str(uuid.UUID(party_id))
-        except ValueError:
-            raise ProblemError(400, "Bad Request", "party_id must be a UUID.",
-                               [{"location": "path", "field": "party_id", "message": "Not a valid UUID."}]) from None
         with _uow() as uow:
             row = uow.customers.get(party_id)
         if row is None or not current_principal().may_access(row.line_of_business):

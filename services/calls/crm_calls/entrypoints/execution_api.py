@@ -252,7 +252,6 @@ class Scripts(MethodView):
 @scripts_blp.route("/scripts/<uuid_str:script_id>")
 class ScriptItem(MethodView):
     @scripts_blp.response(200, ScriptSchema)
-    @scripts_blp.alt_response(400, description="script_id is not a UUID")
     @scripts_blp.alt_response(404, description="No such script")
     def get(self, script_id: str):
         """The latest version of a script."""
@@ -260,7 +259,6 @@ class ScriptItem(MethodView):
 
     @scripts_blp.arguments(ScriptReviseSchema)
     @scripts_blp.response(200, ScriptSchema)
-    @scripts_blp.alt_response(400, description="script_id is not a UUID")
     @scripts_blp.alt_response(403, description="Needs the supervisor, planner or admin role")
     @scripts_blp.alt_response(404, description="No such script")
     @scripts_blp.alt_response(409, description="Revised by someone else at the same moment")
@@ -273,7 +271,6 @@ class ScriptItem(MethodView):
                                        **body)
 
     @scripts_blp.response(204)
-    @scripts_blp.alt_response(400, description="script_id is not a UUID")
     @scripts_blp.alt_response(403, description="Needs the supervisor, planner or admin role")
     @scripts_blp.alt_response(404, description="No such script")
     @scripts_blp.alt_response(409, description="A predefined script, or one that calls refer to")
@@ -287,7 +284,6 @@ class ScriptItem(MethodView):
 @scripts_blp.route(f"/scripts/<uuid_str:script_id>/versions/<int(max={INT32_MAX}):version>")  # the column's range
 class ScriptVersionItem(MethodView):
     @scripts_blp.response(200, ScriptSchema)
-    @scripts_blp.alt_response(400, description="script_id is not a UUID")
     @scripts_blp.alt_response(404, description="No such script or version")
     def get(self, script_id: str, version: int):
         """One version of a script, as it was when calls were made with it."""
@@ -334,7 +330,6 @@ class ReasonItem(MethodView):
 class WorkQueue(MethodView):
     @queue_blp.arguments(WorkQueueQuerySchema, location="query")
     @queue_blp.response(200, WorkQueueSchema)
-    @queue_blp.alt_response(400, description="agent_id is not a UUID")
     @queue_blp.alt_response(403, description="An agent asking for someone else's queue, or a role without access")
     @queue_blp.alt_response(404, description="No such agent")
     def get(self, args, agent_id: str):
