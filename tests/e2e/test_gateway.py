@@ -165,7 +165,7 @@ def test_a_customer_gets_a_call_cycle_and_a_requested_call_is_announced(stack, c
                               timeout=10)
     assert bad_status.status_code == 422 and bad_status.headers["Content-Type"] == "application/problem+json"
     bad_id = requests.get(f"{GATEWAY}/api/calls/calls/not-a-uuid", headers=auth(), timeout=10)
-    assert bad_id.status_code == 400 and bad_id.headers["Content-Type"] == "application/problem+json"
+    assert bad_id.status_code == 404 and bad_id.headers["Content-Type"] == "application/problem+json"
     not_allowed = requests.post(f"{GATEWAY}/api/calls/call-requests", headers=auth(), timeout=10, json={
         "request_id": f"e2e-{uuid.uuid4()}", "party_id": party_id, "call_type": "campaign", "campaign_id": "c",
         "window_start": first["window_start"], "window_end": first["window_end"]})
