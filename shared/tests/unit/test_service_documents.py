@@ -1,6 +1,7 @@
 """Every service's OpenAPI document, as the service builds it, documents its errors as they are sent:
 application/problem+json with the Problem schema, a 401 on every operation that needs a token, a default."""
 import importlib
+import re
 
 import pytest
 
@@ -75,3 +76,37 @@ def test_path_ids_are_documented_as_uuids(service):
                 if parameter["schema"].get("format") != "uuid":
                     wrong.append((path, parameter["name"], parameter["schema"]))
     assert wrong == []
+
+
+def build_app(service: str):
+    package = SERVICES[service]
+    try:
+        bootstrap = importlib.import_module(f"{package}.bootstrap")
+    except ModuleNotFoundError:
+        pytest.skip(f"{package} is not installed")
+    return bootstrap.build_runtime(Settings.from_env(service, database_url="sqlite://")).create_app()
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_no_operation_is_reached_without_a_token_unless_it_is_public(service):
+    """Every documented operation, with its path ids filled in, or with a path segment that a suffix test
+    would once have taken for a document ("docs", "openapi.json"), answers 401 without a token."""
+    app = build_app(service)
+    client = app.test_client()
+    spec = client.get(f"/api/{service}/openapi.json").json
+    reached = []
+    for path, method, operation in operations(spec):
+        if operation.get("security") == []:
+            continue
+        for filler in ("0f8fad5b-d9cb-469f-a165-70867728950e", "docs", "openapi.json"):
+            url = re.sub(r"\{[^}]+\}", filler, path)
+            response = client.open(url, method=method.upper(), json={})
+            if response.status_code != 401 or response.mimetype != PROBLEM:
+                reached.append((method, url, response.status_code))
+    assert reached == []
+
+
+def test_the_contact_policy_named_docs_needs_a_token():
+    client = build_app("calls").test_client()
+    response = client.put("/api/calls/contact-policies/docs", json={})
+    assert response.status_code == 401 and response.mimetype == PROBLEM
