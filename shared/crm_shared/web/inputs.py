@@ -143,3 +143,14 @@ class JsonText(fields.Field):
             where = ", ".join(str(e["field"]) for e in nul)
             raise ValidationError(f"{NUL_MESSAGE} (at {where})")
         return parsed
+
+
+class Text(fields.String):
+    """A string PostgreSQL can store: NUL is refused by the field too, for schemas loaded outside a request
+    (the request-wide check covers every request)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if NUL in text:
+            raise ValidationError(NUL_MESSAGE)
+        return text

@@ -223,3 +223,13 @@ def test_docs_assets_are_only_the_packaged_files(client):
     assert client.get("/api/demo/docs/assets/nope.js").status_code == 404
     assert client.get("/api/demo/docs/assets/../../app.py").status_code in (401, 404)
     assert client.get("/api/demo/docs/assets/%2e%2e/__init__.py").status_code == 404
+
+
+def test_the_shared_text_field_refuses_nul_outside_requests_too():
+    from marshmallow import ValidationError
+
+    from crm_shared.web.inputs import Text
+
+    assert Text().deserialize("plain") == "plain"
+    with pytest.raises(ValidationError, match="NUL"):
+        Text().deserialize("a\x00b")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from crm_shared.web import PageQuerySchema
+from crm_shared.web.inputs import Text
 
 from crm_customers.domain.attributes import AttributeType
 from crm_customers.domain.lifecycle import INITIAL_STATES, LifecycleState
@@ -19,16 +20,6 @@ PHONE_NUMBER = validate.Regexp(r"^\+?[0-9][0-9 ()/.-]{2,29}$", error="not a phon
 ADDRESS_KINDS = ("postal", "billing", "delivery", "visiting")
 PHONE_KINDS = ("work", "office", "mobile", "home", "fax", "other")
 SORTS = ("name", "-name", "created_at", "-created_at", "customer_number", "-customer_number")
-
-
-class Text(fields.String):
-    """A string PostgreSQL can store: NUL is refused here rather than failing in the database."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise ValidationError("must not contain NUL characters")
-        return text
 
 
 def _not_blank(value: str) -> None:
