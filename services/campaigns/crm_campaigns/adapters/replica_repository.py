@@ -63,6 +63,9 @@ class ReplicaRepository:
                                                                                                   label=label)
         self.session.execute(statement.on_conflict_do_update(index_elements=["code"], set_={"label": label}))
 
+    def line_codes(self) -> frozenset[str]:
+        return frozenset(self.session.execute(select(orm.lines_of_business.c.code)).scalars())
+
     def line_exists(self, code: str) -> bool:
         table = orm.lines_of_business
         return self.session.execute(select(table.c.code).where(table.c.code == code)).first() is not None

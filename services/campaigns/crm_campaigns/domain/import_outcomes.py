@@ -90,6 +90,7 @@ class ChunkContext:
     lines_of_business: frozenset[str] | None = None     # None: every line
     keys: dict[int, RowKeys] = field(default_factory=dict)  # row_keys by row number, when already computed
     new_party_id: Callable[[], str] = lambda: str(uuid.uuid4())
+    defined_lines: frozenset[str] | None = None  # the lines customers defined; None: not checked
 
 
 def classify(rows: list[AddressRow | RejectedRow], context: ChunkContext) -> list[RowOutcome]:
@@ -111,6 +112,9 @@ def _judge(row: AddressRow | RejectedRow, context: ChunkContext, index: _KeyInde
     if context.lines_of_business is not None and row.line_of_business not in context.lines_of_business:
         return RowOutcome(row.row_number, REJECTED, f"line of business '{row.line_of_business}' is not one of yours",
                           "line_of_business")
+    if context.defined_lines is not None and row.line_of_business not in context.defined_lines:
+        return RowOutcome(row.row_number, REJECTED, f"line of business '{row.line_of_business}' is not defined "
+                          "in the customers service", "line_of_business")
     keys = context.keys.get(row.row_number) or row_keys(row)
     if keys.phone_key is not None and keys.phone_key in context.suppressed_phones:
         return RowOutcome(row.row_number, REJECTED, SUPPRESSED, "phone")

@@ -151,6 +151,7 @@ class _Run:
     attribute_types: dict
     attribute_choices: dict
     content: bytes = field(repr=False)
+    defined_lines: frozenset[str] = frozenset()
 
 
 def process_import(uow_factory, import_id: str) -> str | None:
@@ -187,11 +188,12 @@ def _claim(uow_factory, import_id: str) -> _Run | None:
                                        "total_rows": None, "processed_rows": 0, "accepted": 0, "duplicates": 0,
                                        "rejected": 0, "error": None})
         definitions = uow.replica.attribute_types()
+        defined_lines = uow.replica.line_codes()
         uow.commit()
     lines = frozenset(row.creator_lines) if row.creator_lines is not None else None
     return _Run(import_id, row.campaign_id, row.version + 1, row.file_format, row.mapping,
                 row.default_line_of_business, lines, {n: d.type for n, d in definitions.items()},
-                {n: list(d.choices or []) for n, d in definitions.items()}, content or b"")
+                {n: list(d.choices or []) for n, d in definitions.items()}, content or b"", defined_lines)
 
 
 def _lock_run(uow, run: _Run):
@@ -248,7 +250,7 @@ def _context(uow, run: _Run, parsed: list) -> ChunkContext:
     known = [_replica_party(r, not_added(r.party_id, _keys_of(r))) for r in replica]
     known += [_earlier_party(run, r, not_added(r.party_id, _keys_of(r))) for r in earlier]
     return ChunkContext(run.campaign_id, run.import_id, known, suppressed.phones, suppressed.emails,
-                        run.creator_lines, keys)
+                        run.creator_lines, keys, defined_lines=run.defined_lines)
 
 
 class _Suppressed:

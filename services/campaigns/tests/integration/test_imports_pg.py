@@ -107,6 +107,7 @@ def party(engine, name: str, postal: str = "10115", phone: str | None = None, em
 def test_a_csv_list_into_a_draft_campaign(runtime, client, inline, monkeypatch):
     monkeypatch.setattr(imports, "CHUNK", 3)   # duplicates must be found across chunks, too
     engine, headers = runtime.engine, auth(runtime)
+    add_lines(engine, "sanitary")
     campaign_id = create_campaign(client, headers)
     other_campaign = create_campaign(client, headers, name="Other")
     by_phone = party(engine, "Müller GmbH", phone="+49 30 1234567")
@@ -233,6 +234,20 @@ def test_rows_outside_the_callers_lines_of_business_are_rejected(runtime, client
     assert (body["accepted"], body["rejected"]) == (1, 1)
     [rejected] = report(client, headers, body["import_id"], outcome="rejected")
     assert (rejected["row_number"], rejected["field"]) == (3, "line_of_business")
+
+
+def test_rows_of_a_line_customers_has_not_defined_are_rejected(runtime, client, inline):
+    """customers would refuse such a suspect, so it never joins the campaign."""
+    headers = auth(runtime)
+    campaign_id = create_campaign(client, headers)
+    content = csv_file("A GmbH;;;;10115;Berlin;;;wholesale", "B GmbH;;;;10115;Berlin;;;no_such_line")
+    body = upload(client, headers, campaign_id, content).get_json()
+
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    [rejected] = report(client, headers, body["import_id"], outcome="rejected")
+    assert (rejected["row_number"], rejected["field"]) == (3, "line_of_business")
+    assert "not defined" in rejected["reason"]
+    assert [s["line_of_business"] for s in outbox_data(runtime.engine, SUSPECT_IMPORTED)] == ["wholesale"]
 
 
 # --- background processing, re-runs and failures ------------------------------------------------------------

@@ -110,6 +110,14 @@ def test_a_line_of_business_outside_the_callers_is_rejected():
                                                                            "of yours")
 
 
+def test_a_line_of_business_customers_has_not_defined_is_rejected():
+    outcomes = classify([address(2), address(3, line_of_business="heating", company_name="Other")],
+                        context(defined_lines=frozenset({"retail", "wholesale"})))
+    assert [o.outcome for o in outcomes] == ["accepted", "rejected"]
+    assert (outcomes[1].field, outcomes[1].party_id) == ("line_of_business", None)
+    assert outcomes[1].reason == "line of business 'heating' is not defined in the customers service"
+
+
 def test_precomputed_keys_are_used():
     row = address()
     [outcome] = classify([row], context(keys={2: RowKeys("other", "1", None, None)}))
