@@ -47,7 +47,11 @@ def _validators(validate_option) -> list:
 class Int32(fields.Integer):
     """An integer within -2**31 .. 2**31-1, or within `minimum` .. `maximum` when they are narrower.
 
-    `strict` as `fields.Integer` (False accepts "5" in a query string; True only JSON integers)."""
+    A JSON number is taken only when it is an integer: marshmallow's plain `Integer` truncates `2.5` and
+    `2.589e-42` to an integer it then stores. Text (a query string or a form) may spell the integer in
+    decimal digits ("5"); `strict=True` takes JSON integers only. Booleans are never integers."""
+
+    _TEXT = re.compile(r"[+-]?[0-9]{1,12}")
 
     def __init__(self, *, minimum: int = INT32_MIN, maximum: int = INT32_MAX, **kwargs):
         if not INT32_MIN <= minimum <= maximum <= INT32_MAX:
@@ -55,6 +59,13 @@ class Int32(fields.Integer):
         bounds = validate.Range(minimum, maximum)
         kwargs["metadata"] = {"format": "int32", **(kwargs.get("metadata") or {})}
         super().__init__(validate=[bounds, *_validators(kwargs.pop("validate", None))], **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and not self.strict and self._TEXT.fullmatch(value.strip()):
+            return int(value)
+        raise self.make_error("invalid", input=value)
 
 
 class Day(fields.Date):

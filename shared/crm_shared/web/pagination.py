@@ -8,6 +8,7 @@ from flask import current_app, has_app_context
 from marshmallow import Schema, fields, validate
 
 from crm_shared.web.errors import ProblemError
+from crm_shared.web.fields import Int32
 
 MAX_PAGE_SIZE = 200  # the default of the MAX_PAGE_SIZE setting
 
@@ -40,9 +41,9 @@ _limit = PageLimit()
 
 
 class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=lambda: min(DEFAULT_LIMIT, _limit.max), validate=_limit,
-                           metadata={"description": f"page size, {DEFAULT_LIMIT} (or MAX_PAGE_SIZE if smaller) "
-                                                    "by default"})
+    limit = Int32(load_default=lambda: min(DEFAULT_LIMIT, _limit.max), validate=_limit,
+                  metadata={"description": f"page size, {DEFAULT_LIMIT} (or MAX_PAGE_SIZE if smaller) "
+                                           "by default"})
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
 
 

@@ -46,15 +46,17 @@ def schemas_in(spec: dict, node, path: str, seen: set):
 
 
 def request_schemas(spec: dict):
-    """Every schema a request's parameters or body is read with."""
+    """(where, schema) of every schema a request's parameters or body is read with; `where` names a
+    parameter as `<method> <route> <in>:<name>`."""
     seen: set = set()
     for route, item in spec["paths"].items():
         for method, operation in item.items():
             if method not in METHODS:
                 continue
-            inputs = {"parameters": item.get("parameters", []) + operation.get("parameters", []),
-                      "requestBody": operation.get("requestBody", {})}
-            yield from schemas_in(spec, inputs, f"{method} {route}", seen)
+            for parameter in item.get("parameters", []) + operation.get("parameters", []):
+                where = f"{method} {route} {parameter.get('in')}:{parameter.get('name')}"
+                yield from schemas_in(spec, parameter.get("schema", {}), where, seen)
+            yield from schemas_in(spec, operation.get("requestBody", {}), f"{method} {route} body", seen)
 
 
 def wrong_inputs(spec: dict) -> list:
@@ -64,9 +66,16 @@ def wrong_inputs(spec: dict) -> list:
         if kind == "integer" and not (INT32_MIN <= schema.get("minimum", INT32_MIN - 1)
                                       and schema.get("maximum", INT32_MAX + 1) <= INT32_MAX):
             wrong.append((path, "an integer without 32-bit bounds: use Int32"))
+        elif kind == "integer" and form != "int32" and not in_path(path):
+            wrong.append((path, "an integer not read by Int32 (a plain Integer truncates 2.5 to 2)"))
         if form in ("date", "date-time") and not ("x-minimum" in schema and "x-maximum" in schema):
             wrong.append((path, f"a {form} without bounds: use Day or Instant"))
     return wrong
+
+
+def in_path(where: str) -> bool:
+    """A path parameter: the URL converter matches digits only, so it cannot truncate a fraction."""
+    return " path:" in where
 
 
 def numbers(spec: dict) -> list:
@@ -85,12 +94,14 @@ def test_no_document_has_a_json_number(service):
 
 def test_the_checks_find_what_they_look_for():
     spec = {"paths": {"/x": {"post": {
-        "parameters": [{"in": "query", "name": "n", "schema": {"type": "integer"}}],
+        "parameters": [{"in": "query", "name": "n", "schema": {"type": "integer"}},
+                       {"in": "path", "name": "v", "schema": {"type": "integer", "minimum": 1, "maximum": 9}}],
         "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}}}}},
         "components": {"schemas": {"In": {"type": "object", "properties": {
             "on": {"type": "string", "format": "date"}, "at": {"type": "string", "format": "date-time"},
             "ok": {"type": "integer", "minimum": 0, "maximum": 10}, "rate": {"type": "number"}}}}}}
-    assert [message.split(":")[0] for _, message in wrong_inputs(spec)] == [
-        "an integer without 32-bit bounds", "a date without bounds", "a date-time without bounds"]
+    assert sorted(message.split(":")[0].split(" (")[0] for _, message in wrong_inputs(spec)) == [
+        "a date without bounds", "a date-time without bounds", "an integer not read by Int32",
+        "an integer without 32-bit bounds"]
     found = numbers(spec)
     assert found and all(path.endswith(".rate") for path in found)

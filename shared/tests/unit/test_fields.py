@@ -132,3 +132,15 @@ def test_a_malformed_path_value_is_a_problem_naming_the_parameter():
     with pytest.raises(ProblemError) as caught:
         path_value(Int32(minimum=1), str(2 ** 31), "version")
     assert (caught.value.status, caught.value.title) == (400, "Bad Request")
+
+
+@pytest.mark.parametrize("value", [2.589e-42, 2.5, 5.0, True, False, Decimal("5"), "5.0", "1e3", "١٢", "", [], {}])
+def test_an_integer_is_never_a_fraction_a_float_or_a_boolean(value):
+    assert "small" in refused(small=value)
+
+
+def test_an_integer_may_be_spelled_in_digits_in_text_unless_strict():
+    assert Sample().load({"small": "7"})["small"] == 7
+    assert Sample().load({"small": 7})["small"] == 7
+    assert "count" in refused(count="7")
+    assert Sample().load({"count": 7})["count"] == 7

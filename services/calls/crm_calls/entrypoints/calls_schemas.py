@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from crm_shared.web import PageQuerySchema
-from crm_shared.web.fields import Day, Instant
+from crm_shared.web.fields import Day, Instant, Int32
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from crm_calls.domain.calls import CALL_TYPES, INTERESTS, OUTCOMES, REQUESTABLE_TYPES, SLOTS, STATUSES
@@ -31,7 +31,7 @@ class CallSchema(Schema):
     rejection_reason = fields.String(allow_none=True)
     outcome_details = fields.Dict(allow_none=True)
     script_id = fields.String(allow_none=True)
-    script_version = fields.Integer(allow_none=True)
+    script_version = Int32(allow_none=True)
     completed_on = fields.Date(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     closed_by = fields.String(allow_none=True)
@@ -68,7 +68,7 @@ class CallRequestSchema(Schema):
     campaign_id = fields.String(load_default=None, validate=CAMPAIGN_ID)
     window_start = Day(required=True)
     window_end = Day(required=True)
-    priority = fields.Integer(load_default=0, validate=validate.Range(-10, 10))
+    priority = Int32(load_default=0, validate=validate.Range(-10, 10))
     script_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
 
     @validates_schema

@@ -76,8 +76,8 @@ def Name(**kwargs) -> fields.String:  # noqa: N802 - reads like a field type in 
     return Text(validate=[validate.Length(min=1, max=200), _not_blank], **kwargs)
 
 
-def Figure(**kwargs) -> fields.Integer:  # noqa: N802
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_FIGURE), **kwargs)
+def Figure(**kwargs) -> Int32:  # noqa: N802
+    return Int32(strict=True, validate=validate.Range(min=0, max=MAX_FIGURE), **kwargs)
 
 
 class ProblemSchema(Schema):
@@ -99,8 +99,8 @@ class IfMatchSchema(Schema):
 class AgentCreateSchema(Schema):
     name = Name(required=True)
     role = Text(required=True, validate=validate.OneOf(AGENT_ROLES))
-    daily_capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000),
-                                    metadata={"description": "calls a day on a working day"})
+    daily_capacity = Int32(required=True, strict=True, validate=validate.Range(min=0, max=1000),
+                           metadata={"description": "calls a day on a working day"})
     working_hours = WorkingHours(required=True)
     user_subject = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=255),
                         metadata={"description": "the JWT `sub` of the person, so they can read their own figures"})
@@ -110,7 +110,7 @@ class AgentCreateSchema(Schema):
 class AgentPatchSchema(Schema):
     name = Name()
     role = Text(validate=validate.OneOf(AGENT_ROLES))
-    daily_capacity = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
+    daily_capacity = Int32(strict=True, validate=validate.Range(min=0, max=1000))
     working_hours = WorkingHours()
     user_subject = Text(allow_none=True, validate=validate.Length(min=1, max=255))
     active = StrictBoolean()

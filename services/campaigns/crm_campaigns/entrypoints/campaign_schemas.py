@@ -31,8 +31,8 @@ class CampaignFields(Schema):
     topics = fields.List(LIST_ITEM, validate=validate.Length(max=50), metadata={"description": "products or topics"})
     resources = fields.List(LIST_ITEM, validate=validate.Length(max=50),
                             metadata={"description": "people, rooms, material, channels the campaign uses"})
-    expected_participants = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000_000),
-                                           metadata={"description": "defaults to the number of participants"})
+    expected_participants = Int32(allow_none=True, validate=validate.Range(min=0, max=100_000_000),
+                                  metadata={"description": "defaults to the number of participants"})
     expected_conversion_rate = DecimalString(places=4, precision=6, validate=RATE,
                                              metadata={"description": "0..1"})  # NUMERIC(6, 4)
     value_per_conversion = Money(validate=validate.Range(min=0, max=10**11))
@@ -87,9 +87,9 @@ class StageSchema(Schema):
     expected_value = Money(load_default=Decimal("0"), metadata={"description": "what a participant here is worth"})
     probability = DecimalString(load_default=Decimal("0"), places=4, precision=5, validate=RATE,
                                 metadata={"description": "0..1"})  # NUMERIC(5, 4)
-    timeout_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650))
-    call_window_days = fields.Integer(load_default=14, validate=validate.Range(min=0, max=400))
-    call_priority = fields.Integer(load_default=0, validate=validate.Range(min=-10, max=10))
+    timeout_days = Int32(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650))
+    call_window_days = Int32(load_default=14, validate=validate.Range(min=0, max=400))
+    call_priority = Int32(load_default=0, validate=validate.Range(min=-10, max=10))
     script_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=36))
     rules = fields.List(fields.Nested(RuleSchema), load_default=list, validate=validate.Length(max=50))
 
