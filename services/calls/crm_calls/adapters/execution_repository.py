@@ -54,8 +54,9 @@ class ExecutionRepository:
         return script_from_row(row) if row else None
 
     def list_scripts(self, *, limit: int, after: tuple[str, str] | None = None, call_type: str | None = None,
-                     campaign_id: str | None = None) -> list[ScriptVersion]:
-        """Latest versions, by (name, script_id)."""
+                     campaign_id: str | None = None, campaign_lines: set[str] | None = None) -> list[ScriptVersion]:
+        """Latest versions, by (name, script_id); with `campaign_lines`, scripts for campaigns only of campaigns
+        of these lines (campaign_replica)."""
         latest = _latest_versions()
         query = (select(scripts).join(latest, and_(scripts.c.script_id == latest.c.script_id,
                                                    scripts.c.version == latest.c.version))
@@ -68,6 +69,10 @@ class ExecutionRepository:
             query = query.where(scripts.c.call_type == call_type)
         if campaign_id is not None:
             query = query.where(scripts.c.campaign_id == campaign_id)
+        if campaign_lines is not None:
+            replica = orm.campaign_replica
+            visible = select(replica.c.campaign_id).where(replica.c.line_of_business.in_(campaign_lines))
+            query = query.where(or_(scripts.c.campaign_id.is_(None), scripts.c.campaign_id.in_(visible)))
         return [script_from_row(row) for row in self.session.execute(query)]
 
     def script_in_use(self, script_id: str) -> bool:
@@ -232,3 +237,22 @@ def script_from_row(row) -> ScriptVersion:
     return ScriptVersion(script_id=row.script_id, version=row.version, name=row.name, call_type=row.call_type,
                          campaign_id=row.campaign_id, steps=row.steps, predefined=row.predefined,
                          created_at=row.created_at, created_by=row.created_by)
+
+
+class CampaignReplicaRepository:
+    """The line of business of each campaign, as campaign_defined events carry it (newest version kept)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def upsert_if_newer(self, campaign_id: str, line_of_business: str, version: int) -> None:
+        table = orm.campaign_replica
+        statement = dialect_insert(table, self.session.get_bind().dialect.name).values(
+            campaign_id=campaign_id, line_of_business=line_of_business, version=version)
+        self.session.execute(statement.on_conflict_do_update(
+            index_elements=[table.c.campaign_id], set_={"line_of_business": line_of_business, "version": version},
+            where=table.c.version < statement.excluded.version))
+
+    def line_of(self, campaign_id: str) -> str | None:
+        table = orm.campaign_replica
+        return self.session.scalar(select(table.c.line_of_business).where(table.c.campaign_id == campaign_id))

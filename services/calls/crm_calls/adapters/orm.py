@@ -44,6 +44,15 @@ contact_link_replica = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# The line of business of each campaign (crm.campaigns.campaign_defined): who may manage its call scripts.
+campaign_replica = Table(
+    "campaign_replica",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("line_of_business", String, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
 # -- planning rules and policies ----------------------------------------------------------------------
 planning_rules = Table(
     "planning_rules",

@@ -16,6 +16,8 @@ PARTY_SNAPSHOTS = (PARTY_REGISTERED, PARTY_UPDATED, PARTY_LIFECYCLE_CHANGED, PAR
 # Accepted from the campaigns service, and the same contract through POST /api/calls/call-requests.
 CAMPAIGN_CALL_REQUESTED = "crm.campaigns.campaign_call_requested.v1"
 CAMPAIGN_CALL_WITHDRAWN = "crm.campaigns.campaign_call_withdrawn.v1"
+# A campaign's line of business (campaign_replica), for its call scripts.
+CAMPAIGN_DEFINED = "crm.campaigns.campaign_defined.v1"
 
 SOURCE = "crm.calls"
 

@@ -6,13 +6,12 @@ from crm_shared.consumer import EventConsumer, Subscription
 from crm_shared.events import exchange_for
 from crm_shared.runtime import ServiceRuntime
 
-from crm_calls.domain import events
 from crm_calls.service_layer.clock import SYSTEM_CLOCK, Clock
 from crm_calls.service_layer.handlers import HANDLERS, make_handlers
 
 QUEUE = "calls.incoming-events"
 CUSTOMER_EVENTS = tuple(t for t in HANDLERS if t.startswith("crm.customers."))
-CAMPAIGN_EVENTS = (events.CAMPAIGN_CALL_REQUESTED, events.CAMPAIGN_CALL_WITHDRAWN)
+CAMPAIGN_EVENTS = tuple(t for t in HANDLERS if t.startswith("crm.campaigns."))
 SUBSCRIPTIONS = (Subscription(exchange=exchange_for("customers"), routing_keys=CUSTOMER_EVENTS),
                  Subscription(exchange=exchange_for("campaigns"), routing_keys=CAMPAIGN_EVENTS))
 

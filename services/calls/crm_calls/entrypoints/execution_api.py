@@ -233,8 +233,9 @@ class Scripts(MethodView):
         if after is not None and not all(isinstance(v, str) for v in after):
             raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
                                [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
-        found = execution.list_scripts(_uow(), limit=args["limit"] + 1, after=tuple(after) if after else None,
-                                       call_type=args["call_type"], campaign_id=args["campaign_id"])
+        found = execution.list_scripts(_uow(), current_principal(), limit=args["limit"] + 1,
+                                       after=tuple(after) if after else None, call_type=args["call_type"],
+                                       campaign_id=args["campaign_id"])
         return page_of(found, args["limit"], lambda s: [s.name, s.script_id])
 
     @idempotent
@@ -245,7 +246,7 @@ class Scripts(MethodView):
     @require_role(*MANAGERS)
     def post(self, body):
         """Add a script for a call type or for one campaign's calls; it starts at version 1."""
-        script = execution.create_script(_uow(), actor=current_principal().subject, **body)
+        script = execution.create_script(_uow(), current_principal(), **body)
         return script, 201, {"Location": f"/api/calls/scripts/{script.script_id}"}
 
 
@@ -255,7 +256,7 @@ class ScriptItem(MethodView):
     @scripts_blp.alt_response(404, description="No such script")
     def get(self, script_id: str):
         """The latest version of a script."""
-        return execution.get_script(_uow(), path_uuid(script_id, "script_id"))
+        return execution.get_script(_uow(), current_principal(), path_uuid(script_id, "script_id"))
 
     @scripts_blp.arguments(ScriptReviseSchema)
     @scripts_blp.response(200, ScriptSchema)
@@ -267,8 +268,7 @@ class ScriptItem(MethodView):
     def put(self, body, script_id: str):
         """Give a script new name and steps: this adds the next version and keeps the earlier ones unchanged.
         What the script is for (call_type or campaign_id) stays; predefined scripts are versioned the same way."""
-        return execution.revise_script(_uow(), path_uuid(script_id, "script_id"), actor=current_principal().subject,
-                                       **body)
+        return execution.revise_script(_uow(), current_principal(), path_uuid(script_id, "script_id"), **body)
 
     @scripts_blp.response(204)
     @scripts_blp.alt_response(403, description="Needs the supervisor, planner or admin role")
@@ -277,7 +277,7 @@ class ScriptItem(MethodView):
     @require_role(*MANAGERS)
     def delete(self, script_id: str):
         """Delete a script with all its versions. Predefined scripts and scripts calls were made with are kept."""
-        execution.delete_script(_uow(), path_uuid(script_id, "script_id"))
+        execution.delete_script(_uow(), current_principal(), path_uuid(script_id, "script_id"))
         return None
 
 
@@ -287,7 +287,7 @@ class ScriptVersionItem(MethodView):
     @scripts_blp.alt_response(404, description="No such script or version")
     def get(self, script_id: str, version: int):
         """One version of a script, as it was when calls were made with it."""
-        return execution.get_script(_uow(), path_uuid(script_id, "script_id"), version)
+        return execution.get_script(_uow(), current_principal(), path_uuid(script_id, "script_id"), version)
 
 
 # -- rejection reasons ------------------------------------------------------------------------------------

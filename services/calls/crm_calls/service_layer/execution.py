@@ -9,7 +9,7 @@ from typing import Any
 
 from crm_shared.auth import Principal
 
-from crm_calls.adapters.execution_repository import ExecutionRepository
+from crm_calls.adapters.execution_repository import CampaignReplicaRepository, ExecutionRepository
 from crm_calls.domain import scripts as rules
 from crm_calls.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crm_calls.domain.scripts import RejectionReason, ScriptVersion
@@ -20,22 +20,31 @@ GROUPINGS = ("reason", "campaign", "agent", "month")
 
 
 # -- scripts ------------------------------------------------------------------------------------------
-def create_script(uow, *, name: Any, call_type: str | None, campaign_id: str | None, steps: Any,
-                  actor: str | None, now: datetime | None = None) -> ScriptVersion:
-    script = rules.new_script(str(uuid.uuid4()), name, call_type, campaign_id, steps, actor, now or _now(uow))
+# A script for a call type serves every line of business. A script for a campaign belongs to the campaign's line,
+# which calls learns from campaigns' `campaign_defined` events (campaign_replica): it is created, read, revised
+# and deleted only by a caller who may access that line; to anyone else it looks missing. A campaign calls does
+# not know (yet) counts as of unknown line, so only a caller who sees all lines creates or sees a script for it;
+# anyone else is refused with 422 naming campaign_id, for an unknown campaign as for one of another line.
+def create_script(uow, principal: Principal, *, name: Any, call_type: str | None, campaign_id: str | None,
+                  steps: Any, now: datetime | None = None) -> ScriptVersion:
+    script = rules.new_script(str(uuid.uuid4()), name, call_type, campaign_id, steps, principal.subject,
+                              now or _now(uow))
     with uow:
+        if script.campaign_id is not None and not _campaign_visible(uow, principal, script.campaign_id):
+            raise InvalidInput(f"no campaign {script.campaign_id} is known to you", "campaign_id")
         _repo(uow).add_script_version(script)
         uow.commit()
     return script
 
 
-def revise_script(uow, script_id: str, *, name: Any, steps: Any, actor: str | None,
+def revise_script(uow, principal: Principal, script_id: str, *, name: Any, steps: Any,
                   now: datetime | None = None) -> ScriptVersion:
     """Adds the next version; the versions before it stay as they are."""
+    actor = principal.subject
     with uow:
         repo = _repo(uow)
         current = repo.latest_script(script_id, lock=True)
-        if current is None:
+        if current is None or not _script_visible(uow, principal, current):
             raise NotFound(f"no script {script_id}", "script_id")
         revised = rules.next_version(current, name, steps, actor, now or _now(uow))
         if not repo.add_script_version(revised):
@@ -44,31 +53,45 @@ def revise_script(uow, script_id: str, *, name: Any, steps: Any, actor: str | No
     return revised
 
 
-def delete_script(uow, script_id: str) -> None:
+def delete_script(uow, principal: Principal, script_id: str) -> None:
     with uow:
         repo = _repo(uow)
         current = repo.latest_script(script_id, lock=True)
-        if current is None:
+        if current is None or not _script_visible(uow, principal, current):
             raise NotFound(f"no script {script_id}", "script_id")
         rules.check_deletable(current, repo.script_in_use(script_id))
         repo.delete_script(script_id)
         uow.commit()
 
 
-def get_script(uow, script_id: str, version: int | None = None) -> ScriptVersion:
+def get_script(uow, principal: Principal, script_id: str, version: int | None = None) -> ScriptVersion:
     with uow:
         repo = _repo(uow)
         script = repo.latest_script(script_id) if version is None else repo.script_version(script_id, version)
+        if script is not None and not _script_visible(uow, principal, script):
+            raise NotFound(f"no script {script_id}", "script_id")
     if script is None:
         raise NotFound(f"no script {script_id}" + (f" version {version}" if version is not None else ""),
                        "script_id" if version is None else "version")
     return script
 
 
-def list_scripts(uow, *, limit: int, after: tuple[str, str] | None, call_type: str | None,
+def list_scripts(uow, principal: Principal, *, limit: int, after: tuple[str, str] | None, call_type: str | None,
                  campaign_id: str | None) -> list[ScriptVersion]:
+    """Scripts for call types, and scripts for campaigns of the caller's lines."""
+    lines = None if principal.sees_all_lines() else set(principal.lines_of_business)
     with uow:
-        return _repo(uow).list_scripts(limit=limit, after=after, call_type=call_type, campaign_id=campaign_id)
+        return _repo(uow).list_scripts(limit=limit, after=after, call_type=call_type, campaign_id=campaign_id,
+                                       campaign_lines=lines)
+
+
+def _campaign_visible(uow, principal: Principal, campaign_id: str) -> bool:
+    line = CampaignReplicaRepository(uow.session).line_of(campaign_id)
+    return principal.sees_all_lines() if line is None else principal.may_access(line)
+
+
+def _script_visible(uow, principal: Principal, script: ScriptVersion) -> bool:
+    return script.campaign_id is None or _campaign_visible(uow, principal, script.campaign_id)
 
 
 # -- rejection reasons --------------------------------------------------------------------------------

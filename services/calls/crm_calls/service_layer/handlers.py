@@ -8,6 +8,7 @@ from crm_shared.consumer import batch_handler
 from crm_shared.events import CloudEvent
 from sqlalchemy.orm import Session
 
+from crm_calls.adapters.execution_repository import CampaignReplicaRepository
 from crm_calls.adapters.repository import CustomerReplicaRepository
 from crm_calls.domain import events
 from crm_calls.domain.commands import RequestCall
@@ -41,9 +42,9 @@ def make_handlers(clock: Clock = SYSTEM_CLOCK) -> dict:
                 withdraw_requests(uow, [str(e.data["request_id"]) for e in run], "the campaign withdrew the call")
             else:
                 for event in run:
-                    LINK_HANDLERS[event_type](session, event)
+                    SIMPLE_HANDLERS[event_type](session, event)
 
-    return {event_type: handle for event_type in (*events.PARTY_SNAPSHOTS, *LINK_EVENTS,
+    return {event_type: handle for event_type in (*events.PARTY_SNAPSHOTS, *SIMPLE_HANDLERS,
                                                    events.CAMPAIGN_CALL_REQUESTED, events.CAMPAIGN_CALL_WITHDRAWN)}
 
 
@@ -101,8 +102,17 @@ def contact_unlinked(session: Session, event: CloudEvent) -> None:
     CustomerReplicaRepository(session).mark_unlinked(link_from_event(event.data, event.time))
 
 
+def campaign_defined(session: Session, event: CloudEvent) -> None:
+    """A campaign's line of business, kept at its newest version: who may manage its call scripts."""
+    CampaignReplicaRepository(session).upsert_if_newer(str(event.data["campaign_id"]),
+                                                       str(event.data["line_of_business"]),
+                                                       int(event.data["version"]))
+
+
 LINK_HANDLERS = {events.CONTACT_LINKED: contact_linked, events.CONTACT_UNLINKED: contact_unlinked}
 LINK_EVENTS = tuple(LINK_HANDLERS)
+# Events stored one by one, taking no party or agent lock.
+SIMPLE_HANDLERS = {**LINK_HANDLERS, events.CAMPAIGN_DEFINED: campaign_defined}
 
 
 def request_from_event(data: dict) -> RequestCall:

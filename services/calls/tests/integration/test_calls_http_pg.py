@@ -965,7 +965,7 @@ def test_every_event_written_here_matches_the_catalog(runtime, request):
     readme = (Path(__file__).resolve().parents[4] / "docs/events/README.md").read_text()
     messages = {m["name"]: m for m in document["components"]["messages"].values()}
     documented = [f"crm.calls.{name}.v1" for name in events.PUBLISHED] + [
-        events.CAMPAIGN_CALL_REQUESTED, events.CAMPAIGN_CALL_WITHDRAWN]
+        events.CAMPAIGN_CALL_REQUESTED, events.CAMPAIGN_CALL_WITHDRAWN, events.CAMPAIGN_DEFINED]
     for type_ in documented:
         service = type_.split(".")[1]
         assert f"crm.{service}/{type_}" in document["channels"] and type_ in messages, type_

@@ -4,6 +4,7 @@ from __future__ import annotations
 SOURCE = "crm.campaigns"
 
 # published
+CAMPAIGN_DEFINED = "crm.campaigns.campaign_defined.v1"
 CAMPAIGN_LAUNCHED = "crm.campaigns.campaign_launched.v1"
 CAMPAIGN_COMPLETED = "crm.campaigns.campaign_completed.v1"
 CAMPAIGN_CANCELLED = "crm.campaigns.campaign_cancelled.v1"

@@ -47,6 +47,7 @@ def create_campaign(uow, actor: Principal, values: dict) -> dict:
     with uow:
         require_known_line(uow, values["line_of_business"])
         uow.campaigns.add(row)
+        publish_defined(uow, uow.campaigns.get(row["campaign_id"]))
         uow.commit()
     return row
 
@@ -70,6 +71,9 @@ def update_campaign(uow, actor: Principal, campaign_id: str, changes: dict, expe
         check_dates(merged["actual_start"], merged["actual_end"], "actual")
         if changes and any(merged[k] != getattr(row, k) for k in changes):
             uow.campaigns.update(campaign_id, {**changes, "version": row.version + 1, "updated_at": now()})
+            updated = uow.campaigns.get(campaign_id)
+            if any(campaign_summary(updated)[k] != v for k, v in campaign_summary(row).items()):
+                publish_defined(uow, updated)
             uow.commit()
         return uow.campaigns.get(campaign_id)
 
@@ -161,6 +165,13 @@ def finish(uow, actor: Principal, campaign_id: str, status: str) -> int:
         publish_evaluation(uow, campaign_id, at)
         uow.commit()
     return closed
+
+
+def publish_defined(uow, row) -> None:
+    """`campaign_defined`: a campaign was created, or its name, type, line of business, owner or planned dates
+    changed, so other services (calls, for the campaign's call scripts) know its line before it is launched."""
+    uow.publish(new_event(events.CAMPAIGN_DEFINED, events.SOURCE, row.campaign_id,
+                          {**campaign_summary(row), "status": row.status, "version": row.version}))
 
 
 def campaign_summary(row) -> dict:

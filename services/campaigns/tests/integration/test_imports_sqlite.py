@@ -31,7 +31,9 @@ def test_an_import_on_sqlite(tmp_path):
         done = uow.imports.get(started["import_id"])
         [duplicate] = uow.imports.report(started["import_id"], limit=10, after=None, outcome="duplicate")
         participants = uow.session.execute(select(func.count()).select_from(orm.participations)).scalar()
-        bodies = uow.session.execute(select(orm.messaging.outbox.c.body)).scalars().all()
+        box = orm.messaging.outbox
+        bodies = uow.session.execute(select(box.c.body).where(
+            box.c.routing_key == "crm.campaigns.suspect_imported.v1")).scalars().all()
     assert (done.total_rows, done.accepted, done.duplicates, done.rejected) == (252, 250, 1, 1)
     assert (duplicate["row_number"], duplicate["reason"]) == (252, "matches row 9 of this file")
     assert participants == 250
