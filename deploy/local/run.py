@@ -39,6 +39,8 @@ BEAT_DIR = REPO / "deploy" / "beat"
 PORTS = {"customers": 8101, "calls": 8102, "campaigns": 8103, "service-desk": 8104, "reporting": 8105}
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BIN = Path(sys.executable).parent
+# gunicorn's largest request line (its own 414 is HTML); nginx's 6k header buffers refuse longer lines first
+GUNICORN_LIMIT_REQUEST_LINE = 8190
 
 
 def package_of(service: str) -> str:
@@ -238,6 +240,7 @@ def start(services: list[str] | None = None, port: int = 8080, *, var_dir: Path 
             pkg = package_of(service)
             stack.spawn(f"{service}-api", [str(BIN / "gunicorn"), "-w", str(workers), "-b",
                                            f"127.0.0.1:{ports[service]}", "--graceful-timeout", "10",
+                                           "--limit-request-line", str(GUNICORN_LIMIT_REQUEST_LINE),
                                            f"{pkg}.entrypoints.wsgi:app"], child_env)
             stack.spawn(f"{service}-relay", [str(BIN / f"crm-{service}-relay")], child_env)
             stack.spawn(f"{service}-consumer", [str(BIN / f"crm-{service}-consumer")], child_env)

@@ -117,7 +117,7 @@ def test_a_uri_or_header_too_long_is_a_problem(gateway):
     assert_problem(requests.get(f"{gateway}/api/customers/parties", headers={"X-Big": "x" * 20_000}, timeout=10), 400)
 
 
-@pytest.mark.parametrize("given", ["x" * 8000, "a b", "<script>", "a" * 129, '"quoted"'])
+@pytest.mark.parametrize("given", ["x" * 5000, "a b", "<script>", "a" * 129, '"quoted"'])
 def test_an_unsafe_request_id_is_replaced_before_the_service_sees_it(gateway, given):
     response = requests.get(f"{gateway}/api/customers/parties", headers={"X-Request-ID": given}, timeout=10)
     assert response.status_code == 200
@@ -125,7 +125,33 @@ def test_an_unsafe_request_id_is_replaced_before_the_service_sees_it(gateway, gi
     assert seen != given and 1 <= len(seen) <= 128 and response.headers["X-Request-ID"] == seen
 
 
+def test_a_request_id_longer_than_a_header_buffer_is_a_400_problem_not_a_502(gateway):
+    response = requests.get(f"{gateway}/api/customers/parties", headers={"X-Request-ID": "x" * 8000}, timeout=10)
+    assert assert_problem(response, 400)
+    assert response.headers["X-Request-ID"] != "x" * 8000
+
+
 @pytest.mark.parametrize("given", ["rid-1", "0f8fad5b-d9cb-469f-a165-70867728950e", "a" * 128, "host:1.2_3"])
 def test_a_safe_request_id_is_passed_on(gateway, given):
     response = requests.get(f"{gateway}/api/customers/parties", headers={"X-Request-ID": given}, timeout=10)
     assert response.json()["request_id"] == given
+
+
+def test_trace_is_a_405_problem_with_allow(gateway):
+    """nginx refuses TRACE itself, before any location: the answer must still be a problem with Allow."""
+    response = requests.request("TRACE", f"{gateway}/api/customers/parties", timeout=10)
+    assert_problem(response, 405)
+    assert "GET" in response.headers["Allow"]
+
+
+def test_a_request_line_the_services_would_refuse_is_refused_by_the_gateway_first(gateway):
+    """gunicorn refuses request lines over --limit-request-line with an HTML 414; nginx refuses them first, with
+    a problem, so a line that passes the gateway is one the services read."""
+    limit = load_runner().GUNICORN_LIMIT_REQUEST_LINE
+    path = "/api/customers/parties?cursor="
+    def line_of(length: int) -> str:
+        return f"{path}{'v' * (length - len('GET  HTTP/1.1') - len(path))}"
+    assert_problem(requests.get(f"{gateway}{line_of(limit + 1)}", timeout=10), 414)
+    assert_problem(requests.get(f"{gateway}{line_of(limit)}", timeout=10), 414)  # nginx's limit is below it
+    passed = requests.get(f"{gateway}{line_of(6000)}", timeout=10)
+    assert passed.status_code == 200 and len(passed.json()["path"]) + len("GET  HTTP/1.1") == 6000
