@@ -18,7 +18,7 @@ from crm_calls.domain.scripts import (CAMPAIGN_ID, MAX_CHOICE, MAX_CHOICES, MAX_
                                       MAX_QUESTION_TEXT, MAX_QUESTIONS, MAX_STEPS, QUESTION_ID, QUESTION_KINDS,
                                       REASON_CODE)
 from crm_calls.service_layer import execution
-from crm_shared.web.fields import INT32_MAX, Day, DecimalString
+from crm_shared.web.fields import INT32_MAX, Day, DecimalString, Int32
 from crm_shared.web.paths import path_uuid
 
 MANAGERS = execution.MANAGING_ROLES
@@ -107,7 +107,7 @@ class ScriptPageSchema(Schema):
 
 
 class ScriptQuerySchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Int32(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
     call_type = fields.String(load_default=None, validate=validate.OneOf(CALL_TYPES))
     campaign_id = fields.String(load_default=None, validate=CAMPAIGN)
