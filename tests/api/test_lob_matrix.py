@@ -320,11 +320,4 @@ def test_every_operation_is_in_the_matrix():
     assert {service for service, *_ in OPERATIONS} == set(SERVICES)
 
 
-_SCRIPTS = ("issue 9 item 4: a script of another line's campaign is listed, read, created, revised and deleted "
-            "by a token of one line")
-KNOWN_FAILURES: dict[str, str] = {
-    f"test_other_lines_objects_are_out_of_reach[{operation}]": _SCRIPTS for operation in (
-        "GET /api/calls/scripts", "GET /api/calls/scripts/{script_id}",
-        "GET /api/calls/scripts/{script_id}/versions/{version}", "POST /api/calls/scripts",
-        "PUT /api/calls/scripts/{script_id}", "DELETE /api/calls/scripts/{script_id}")
-}
+KNOWN_FAILURES: dict[str, str] = {}
