@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from crm_campaigns.adapters.import_tables import address_imports
 
-CSV = "Firma;PLZ\nAcme;10115\n".encode()
+CSV = b"Firma;PLZ\nAcme;10115\n"
 
 
 def post(client, headers, campaign_id, mapping: str):
