@@ -13,6 +13,26 @@ from e2e_stack import auth
 
 ADMIN = {"roles": ("admin",), "lines": ("*",), "subject": "lob-matrix-admin"}
 
+# What a path (or query) parameter refers to: a kind of object of `lob_objects.build`, or a fixed value for
+# parameters that name no object of a line, by (service, parameter name).
+LINE_KINDS = {"party", "person", "link", "call", "request", "territory", "script", "campaign", "suppression",
+              "cost_item", "import", "template", "mailing", "recipient"}
+NO_LINE_KINDS = {"agent", "absence"}  # agents serve every line; what they see of a line is checked in bodies
+VALUES = {"month": "2026-01", "role": "call_centre", "segment": "default", "version": "1", "code": "no_interest",
+          "token": "not-a-signed-token", "day": date.today().isoformat()}
+PATH_KINDS = {
+    ("customers", "party_id"): "party", ("customers", "link_id"): "link",
+    ("calls", "party_id"): "party", ("calls", "call_id"): "call", ("calls", "request_id"): "request",
+    ("calls", "agent_id"): "agent", ("calls", "absence_id"): "absence", ("calls", "territory_id"): "territory",
+    ("calls", "script_id"): "script", ("calls", "campaign_id"): "campaign",
+    ("campaigns", "campaign_id"): "campaign", ("campaigns", "party_id"): "party",
+    ("campaigns", "suppression_id"): "suppression", ("campaigns", "cost_item_id"): "cost_item",
+    ("campaigns", "import_id"): "import", ("campaigns", "template_id"): "template",
+    ("campaigns", "mailing_id"): "mailing", ("campaigns", "recipient_id"): "recipient",
+    ("calls", "month"): "=month", ("calls", "role"): "=role", ("calls", "segment"): "=segment",
+    ("calls", "version"): "=version", ("calls", "code"): "=code", ("campaigns", "token"): "=token",
+}
+
 
 class Builder:
     def __init__(self, gateway: str, line: str):

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import pytest
 import requests
 from e2e_stack import GATEWAY, auth
-from lob_objects import build
+from lob_objects import LINE_KINDS, PATH_KINDS, VALUES, build
 from openapi_docs import SERVICES, operations
 
 pytestmark = pytest.mark.e2e
@@ -28,25 +28,6 @@ OWN, OTHER = "retail", "wholesale"
 ROLES = ("sales", "marketing", "planner", "supervisor", "agent")
 ADMIN = {"roles": ("admin",), "lines": ("*",), "subject": "lob-matrix-admin"}
 
-# What a path (or query) parameter refers to: a kind of object of `lob_objects.build`, or a fixed value for
-# parameters that name no object of a line. (service, name) first, then name.
-LINE_KINDS = {"party", "person", "link", "call", "request", "territory", "script", "campaign", "suppression",
-              "cost_item", "import", "template", "mailing", "recipient"}
-NO_LINE_KINDS = {"agent", "absence"}  # agents serve every line; what they see of a line is checked in bodies
-VALUES = {"month": "2026-01", "role": "call_centre", "segment": "default", "version": "1", "code": "no_interest",
-          "token": "not-a-signed-token", "day": date.today().isoformat()}
-PATH_KINDS = {
-    ("customers", "party_id"): "party", ("customers", "link_id"): "link",
-    ("calls", "party_id"): "party", ("calls", "call_id"): "call", ("calls", "request_id"): "request",
-    ("calls", "agent_id"): "agent", ("calls", "absence_id"): "absence", ("calls", "territory_id"): "territory",
-    ("calls", "script_id"): "script", ("calls", "campaign_id"): "campaign",
-    ("campaigns", "campaign_id"): "campaign", ("campaigns", "party_id"): "party",
-    ("campaigns", "suppression_id"): "suppression", ("campaigns", "cost_item_id"): "cost_item",
-    ("campaigns", "import_id"): "import", ("campaigns", "template_id"): "template",
-    ("campaigns", "mailing_id"): "mailing", ("campaigns", "recipient_id"): "recipient",
-    ("calls", "month"): "=month", ("calls", "role"): "=role", ("calls", "segment"): "=segment",
-    ("calls", "version"): "=version", ("calls", "code"): "=code", ("campaigns", "token"): "=token",
-}
 # Query filters tried with the other line's ids (a list must stay free of them); others are left out.
 QUERY_KINDS = {"party_id": "party", "campaign_id": "campaign", "request_id": "request", "agent_id": "agent",
                "template_id": "template", "line_of_business": "line", "company_id": "party"}
