@@ -504,7 +504,7 @@ def step_import(args, runtime, uows, dsn: str, seed: Seed) -> Step:
             content = handle.read()
         started = time.perf_counter()
         row = imports.start_import(uows(), ACTOR, campaign_id, os.path.basename(file.path), "text/csv", content,
-                                   MAPPING)
+                                   MAPPING, max_bytes=runtime.settings.import_max_bytes)
         started_at = time.perf_counter()
         status = imports.process_import(uows, row["import_id"])
         seconds = time.perf_counter() - started

@@ -10,7 +10,6 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import sys
 import threading
 import time
@@ -55,18 +54,19 @@ class Gateway:
 
 
 # No Celery worker runs in embedded mode: campaigns processes uploads and sends mailings inside the request.
-INLINE_WORK = {"CAMPAIGNS_IMPORTS_INLINE": "true", "CAMPAIGNS_MAILINGS_INLINE": "true"}
+# These settings are passed to the service's bootstrap; the process environment is left as it is.
+EMBEDDED_SETTINGS = {"campaigns": {"imports_inline": True, "mailings_inline": True}}
 
 
 def start_services(data_dir: Path, stop: threading.Event) -> dict:
     data_dir.mkdir(parents=True, exist_ok=True)
-    for variable, value in INLINE_WORK.items():
-        os.environ.setdefault(variable, value)
     apps = {}
     for name, package in SERVICES.items():
-        settings = Settings.from_env(name, database_url=f"sqlite:///{data_dir / name}.sqlite3",
-                                     amqp_url="memory://", retry_delays_ms=(200, 1000))
-        runtime = importlib.import_module(f"{package}.bootstrap").build_runtime(settings)
+        bootstrap = importlib.import_module(f"{package}.bootstrap")
+        settings = bootstrap.settings_from_env(database_url=f"sqlite:///{data_dir / name}.sqlite3",
+                                               amqp_url="memory://", retry_delays_ms=(200, 1000),
+                                               **EMBEDDED_SETTINGS.get(name, {}))
+        runtime = bootstrap.build_runtime(settings)
         runtime.migrate()
         consumer = runtime.build_consumer()
         if consumer is not None:

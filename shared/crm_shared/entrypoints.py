@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 
 from flask import Flask
@@ -16,12 +15,10 @@ log = logging.getLogger(__name__)
 
 def wsgi_app(build: Callable[[], ServiceRuntime]) -> Flask:
     """The app a WSGI server (gunicorn) serves, with JSON logging on stderr: every line a request causes
-    carries its request id as `correlation_id`. LOG_LEVEL (or <SERVICE>_LOG_LEVEL) sets the level, INFO by
-    default."""
+    carries its request id as `correlation_id`. The level is the settings' `log_level` (LOG_LEVEL, or
+    <SERVICE>_LOG_LEVEL; INFO by default)."""
     runtime = build()
-    service = runtime.settings.service
-    prefix = service.upper().replace("-", "_")
-    configure_logging(f"{service}-api", os.environ.get(f"{prefix}_LOG_LEVEL", os.environ.get("LOG_LEVEL", "INFO")))
+    configure_logging(f"{runtime.settings.service}-api", runtime.settings.log_level)
     return runtime.create_app()
 
 

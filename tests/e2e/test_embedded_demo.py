@@ -3,6 +3,9 @@ ends with a launched two-call campaign whose retail participants get their first
 from __future__ import annotations
 
 import importlib.util
+import io
+import json
+import os
 import sys
 import threading
 
@@ -61,3 +64,29 @@ def test_the_demo_data_launches_a_two_call_campaign_with_calls_planned(embedded)
 
     runner.load_demo_data(gateway, token)  # a restart loads nothing twice
     assert len(client.get("/api/campaigns/campaigns", headers=headers).json["items"]) == 1
+
+
+def test_embedded_mode_passes_inline_work_as_settings_and_leaves_the_environment_alone(tmp_path, monkeypatch):
+    """No Celery worker runs: campaigns processes uploads and sends mailings in the request because embedded mode
+    hands it those settings, not because it wrote CAMPAIGNS_*_INLINE into this process's environment."""
+    for name in ("CAMPAIGNS_IMPORTS_INLINE", "IMPORTS_INLINE", "CAMPAIGNS_MAILINGS_INLINE", "MAILINGS_INLINE"):
+        monkeypatch.delenv(name, raising=False)
+    before = dict(os.environ)
+    runner = load_embedded()
+    stop = threading.Event()
+    try:
+        gateway = runner.Gateway(runner.start_services(tmp_path / "data", stop))
+        assert dict(os.environ) == before
+        settings = gateway.apps["campaigns"].extensions["crm"]["settings"]
+        assert (settings.imports_inline, settings.mailings_inline) == (True, True)
+        client = Client(gateway)
+        headers = {"Authorization": f"Bearer {mint_token(settings.jwt, 'demo-admin', ['admin'], ['*'])}"}
+        created = client.post("/api/campaigns/campaigns", headers=headers, json=runner.DEMO_CAMPAIGN)
+        assert created.status_code == 201, created.get_data(as_text=True)
+        upload = client.post(f"/api/campaigns/campaigns/{created.json['campaign_id']}/imports", headers=headers,
+                             data={"file": (io.BytesIO(b"Firma;PLZ\nAcme GmbH;10115\n"), "list.csv", "text/csv"),
+                                   "mapping": json.dumps({"Firma": "company_name", "PLZ": "postal_code"})})
+        assert upload.status_code == 202, upload.get_data(as_text=True)
+        assert (upload.json["status"], upload.json["accepted"]) == ("completed", 1)  # in the request
+    finally:
+        stop.set()

@@ -13,13 +13,18 @@ from crm_calls.service_layer.unit_of_work import CallsUnitOfWork
 SERVICE = "calls"
 
 
+def settings_from_env(**overrides) -> Settings:
+    """The service's settings, read from the environment here and nowhere else; `overrides` win."""
+    return Settings.from_env(SERVICE, **overrides)
+
+
 def build_runtime(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> ServiceRuntime:
     """`clock`: what the service takes for now (the system clock; a simulated one in tests)."""
     from crm_calls.entrypoints import api
     from crm_calls.entrypoints.consumer import build_consumer
     from crm_calls.entrypoints.problems import register_problem_handlers
 
-    settings = settings or Settings.from_env(SERVICE)
+    settings = settings or settings_from_env()
 
     def extensions(runtime: ServiceRuntime) -> dict:
         sessions = sessionmaker(runtime.engine, expire_on_commit=False)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -26,6 +27,20 @@ def runtime(fresh_database, amqp_url):
 @pytest.fixture
 def client(runtime):
     return runtime.create_app().test_client()
+
+
+def use_settings(monkeypatch, runtime, client, **changes):
+    """The service as if it had started with these settings (crm_campaigns/config.py) changed: the app the
+    client calls and the runtime the tasks and the consumer are built from."""
+    changed = replace(client.application.extensions["crm"]["settings"], **changes)
+    monkeypatch.setitem(client.application.extensions["crm"], "settings", changed)
+    monkeypatch.setattr(runtime, "settings", changed)
+    return changed
+
+
+def smtp_at(runtime, server, port: int | None = None):
+    """The SMTP settings pointing at a local test server (or at `port` on its host)."""
+    return replace(runtime.settings.smtp, host=server.host, port=server.port if port is None else port)
 
 
 @pytest.fixture

@@ -15,8 +15,13 @@ from crm_customers.service_layer.unit_of_work import CustomersUnitOfWork
 SERVICE = "customers"
 
 
+def settings_from_env(**overrides) -> Settings:
+    """The service's settings, read from the environment here and nowhere else; `overrides` win."""
+    return Settings.from_env(SERVICE, **overrides)
+
+
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
-    settings = settings or Settings.from_env(SERVICE)
+    settings = settings or settings_from_env()
 
     def extensions(runtime: ServiceRuntime) -> dict:
         # Handlers return the aggregate after commit; it must stay readable without a session.

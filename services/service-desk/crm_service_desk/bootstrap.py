@@ -10,8 +10,13 @@ from crm_service_desk.adapters.orm import messaging
 SERVICE = "service-desk"
 
 
+def settings_from_env(**overrides) -> Settings:
+    """The service's settings, read from the environment here and nowhere else; `overrides` win."""
+    return Settings.from_env(SERVICE, **overrides)
+
+
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     from crm_service_desk.entrypoints import api
 
-    return standard_runtime(settings or Settings.from_env(SERVICE), "crm_service_desk", title="CRM service desk",
+    return standard_runtime(settings or settings_from_env(), "crm_service_desk", title="CRM service desk",
                             messaging=messaging, blueprints=api.blueprints)

@@ -42,8 +42,8 @@ def build_app():
     return create_service_app(SETTINGS, title="demo", blueprints=[blp], readiness_checks={})
 
 
-def runtime_building(app_factory):
-    return lambda: ServiceRuntime(settings=SETTINGS, engine=None, messaging=None, migrate=lambda: None,
+def runtime_building(app_factory, settings=SETTINGS):
+    return lambda: ServiceRuntime(settings=settings, engine=None, messaging=None, migrate=lambda: None,
                                   create_app=app_factory)
 
 
@@ -65,8 +65,11 @@ def test_a_wsgi_app_logs_json_lines_with_the_request_id(capsys, restore_logging)
 
 
 def test_log_level_comes_from_the_environment(monkeypatch, restore_logging):
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
     monkeypatch.setenv("DEMO_LOG_LEVEL", "WARNING")
-    wsgi_app(runtime_building(build_app))
+    settings = Settings.from_env("demo", database_url="sqlite://")  # read once, as the bootstrap does
+    monkeypatch.setenv("DEMO_LOG_LEVEL", "DEBUG")  # later changes are not read: the process has its settings
+    wsgi_app(runtime_building(build_app, settings))
     assert logging.getLogger().level == logging.WARNING
 
 

@@ -6,7 +6,6 @@ the batch; a dropped connection is reopened once, after that whatever is left is
 """
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,8 +30,9 @@ class SmtpSettings:
     timeout: float = 10
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
-        env = os.environ if environ is None else environ
+    def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
+        """From `SMTP_HOST`, `SMTP_PORT`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_STARTTLS`, `SMTP_SENDER` in `env`
+        (the campaigns settings pass the environment they are read from; crm_campaigns/config.py)."""
         return cls(host=env.get("SMTP_HOST") or "localhost",
                    port=_port(env.get("SMTP_PORT") or "25"),
                    username=env.get("SMTP_USERNAME") or None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 from datetime import datetime
 
 from crm_shared.web import ProblemError, current_principal, decode_cursor, page_of, path_uuid, require_role
@@ -40,17 +39,16 @@ def uow():
     return current_app.extensions["crm"]["uow"]()
 
 
-def inline() -> bool:
-    """IMPORTS_INLINE=true: process uploads in the request (embedded mode, tests) instead of in a Celery worker."""
-    value = os.environ.get("CAMPAIGNS_IMPORTS_INLINE", os.environ.get("IMPORTS_INLINE", ""))
-    return value.strip().lower() in ("1", "true", "yes")
+def settings():
+    """The campaigns settings (crm_campaigns/config.py): IMPORTS_INLINE, IMPORT_MAX_BYTES among them."""
+    return current_app.extensions["crm"]["settings"]
 
 
 @imports.before_request
 def limit_upload_size():
     # Refuses an oversized upload while reading it, before it is held in memory.
     if request.method == "POST":
-        request.max_content_length = use_cases.max_bytes() + FORM_OVERHEAD
+        request.max_content_length = settings().import_max_bytes + FORM_OVERHEAD
 
 
 @imports.route("/campaigns/<uuid_str:campaign_id>/imports")
@@ -78,7 +76,7 @@ class CampaignImports(MethodView):
         upload = form["file"]
         row = use_cases.start_import(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
                                      upload.filename or "", upload.mimetype or None, upload.read(), form["mapping"],
-                                     form["default_line_of_business"])
+                                     form["default_line_of_business"], max_bytes=settings().import_max_bytes)
         _process(row["import_id"])
         with uow() as work:
             stored = work.imports.get(row["import_id"])
@@ -86,7 +84,7 @@ class CampaignImports(MethodView):
 
 
 def _process(import_id: str) -> None:
-    if inline():
+    if settings().imports_inline:  # embedded mode, tests: in the request instead of in a Celery worker
         use_cases.process_import(current_app.extensions["crm"]["uow"], import_id)
         return
     try:

@@ -77,7 +77,7 @@ class CampaignMailings(MethodView):
         suppressed for the channel are listed as skipped."""
         return use_cases.create_mailing(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
                                         body["stage_key"], str(body["template_id"]), body["channel"],
-                                        mailing_config.home_country())
+                                        settings().mailing_home_country)
 
 
 @mailings.route("/mailings/<uuid_str:mailing_id>")
@@ -97,7 +97,7 @@ class MailingSend(MethodView):
         """Starts sending (asking again resumes: deferred recipients are tried again); 409 once it is done."""
         mailing_id = path_uuid(mailing_id, "mailing_id")
         mailing = use_cases.request_send(uow(), current_principal(), mailing_id)
-        if mailing_config.inline():
+        if settings().mailings_inline:
             mailing_config.run_send(current_app.extensions["crm"]["uow"], settings(), mailing_id)
             with uow() as work:
                 return work.mailings.get(mailing_id)

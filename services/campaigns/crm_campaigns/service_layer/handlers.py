@@ -2,13 +2,16 @@
 definitions current, and move participants on the outcomes of their campaign calls."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 
 from crm_shared.consumer import batch_handler
 from crm_shared.events import CloudEvent
 from sqlalchemy.orm import Session
 
 from crm_campaigns.domain import events
+from crm_campaigns.domain.attribution import DEFAULT_WINDOW_DAYS
 from crm_campaigns.domain.replica import replica_from_snapshot
 from crm_campaigns.service_layer.progress import ConditionMet, apply_conditions, exclude_party
 from crm_campaigns.service_layer.revenue import opportunity_won, order_placed
@@ -64,12 +67,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-HANDLERS = {
-    **{event_type: party_snapshots for event_type in events.PARTY_SNAPSHOTS},
-    events.ATTRIBUTE_DEFINED: attribute_defined,
-    events.LINE_OF_BUSINESS_DEFINED: line_of_business_defined,
-    events.CALL_OUTCOME_RECORDED: call_outcomes,
-    events.CALL_REQUEST_REFUSED: call_requests_refused,
-    events.ORDER_PLACED: order_placed,
-    events.OPPORTUNITY_WON: opportunity_won,
-}
+def make_handlers(attribution_window_days: int) -> dict[str, Callable]:
+    """The handler of every event type the service consumes; the revenue ones credit campaign successes within
+    `attribution_window_days` (the ATTRIBUTION_WINDOW_DAYS setting, which the consumer passes)."""
+    return {
+        **{event_type: party_snapshots for event_type in events.PARTY_SNAPSHOTS},
+        events.ATTRIBUTE_DEFINED: attribute_defined,
+        events.LINE_OF_BUSINESS_DEFINED: line_of_business_defined,
+        events.CALL_OUTCOME_RECORDED: call_outcomes,
+        events.CALL_REQUEST_REFUSED: call_requests_refused,
+        events.ORDER_PLACED: partial(order_placed, window_days=attribution_window_days),
+        events.OPPORTUNITY_WON: partial(opportunity_won, window_days=attribution_window_days),
+    }
+
+
+EVENT_TYPES = tuple(make_handlers(DEFAULT_WINDOW_DAYS))  # the types do not depend on the window

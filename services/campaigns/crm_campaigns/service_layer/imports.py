@@ -24,7 +24,6 @@ straight into the outbox instead of waiting for the commit.
 """
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections import Counter
@@ -49,7 +48,6 @@ OPEN_CAMPAIGN = ("draft", "active")
 CHUNK = 2000
 APPLY_CHUNK = 5000
 HEAD_BYTES = 8192
-DEFAULT_MAX_BYTES = 50 * 2**20
 LINE_OF_BUSINESS_CODE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")   # what parse_row accepts in a cell
 COUNTERS = {"accepted": "accepted", "duplicate": "duplicates", "rejected": "rejected"}
 
@@ -59,17 +57,12 @@ class _Superseded(Exception):
     """A newer run of the same import took over."""
 
 
-def max_bytes() -> int:
-    value = os.environ.get("CAMPAIGNS_IMPORT_MAX_BYTES", os.environ.get("IMPORT_MAX_BYTES"))
-    return int(value) if value else DEFAULT_MAX_BYTES
-
-
 # --- starting -------------------------------------------------------------------------------------------------
 
 def start_import(uow, actor: Principal, campaign_id: str, filename: str, content_type: str | None, content: bytes,
-                 mapping: dict, default_line_of_business: str | None = None) -> dict:
-    """Stores a pending import once the file, its header and the mapping are fit; raises and stores nothing
-    otherwise."""
+                 mapping: dict, default_line_of_business: str | None = None, *, max_bytes: int) -> dict:
+    """Stores a pending import once the file (at most `max_bytes`, the IMPORT_MAX_BYTES setting), its header
+    and the mapping are fit; raises and stores nothing otherwise."""
     with uow:
         campaign = visible_campaign(uow, actor, campaign_id)
         if campaign.status not in OPEN_CAMPAIGN:
@@ -80,7 +73,7 @@ def start_import(uow, actor: Principal, campaign_id: str, filename: str, content
         if not actor.may_access(line):
             raise InvalidInput(f"line of business '{line}' is not one of yours", "default_line_of_business")
         require_known_line(uow, line, "default_line_of_business")
-        file_format, header = _readable_header(filename, content_type, content)
+        file_format, header = _readable_header(filename, content_type, content, max_bytes)
         definitions = uow.replica.attribute_types()
         validate_mapping(header, mapping, {name: d.type for name, d in definitions.items()})
         row = {"import_id": str(uuid.uuid4()), "campaign_id": campaign_id, "filename": filename[:255],
@@ -94,8 +87,7 @@ def start_import(uow, actor: Principal, campaign_id: str, filename: str, content
     return row
 
 
-def _readable_header(filename: str, content_type: str | None, content: bytes) -> tuple[str, list[str]]:
-    limit = max_bytes()
+def _readable_header(filename: str, content_type: str | None, content: bytes, limit: int) -> tuple[str, list[str]]:
     if len(content) > limit:
         raise FileTooLarge(f"the file has {len(content)} bytes; at most {limit} are accepted", "file")
     file_format = detect_format(filename, content_type, content[:HEAD_BYTES])

@@ -8,28 +8,21 @@ counted once, whichever way it arrives."""
 from __future__ import annotations
 
 import logging
-import os
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 
 from crm_shared.auth import Principal
 from crm_shared.events import CloudEvent
 from sqlalchemy.orm import Session
 
-from crm_campaigns.domain.attribution import (RevenueClaim, claim_from_deal, claim_from_order, parse_window_days,
-                                              refusal, window_start)
+from crm_campaigns.domain.attribution import (RevenueClaim, claim_from_deal, claim_from_order, refusal,
+                                              window_start)
 from crm_campaigns.domain.errors import Conflict, InvalidInput
 from crm_campaigns.service_layer.budget import check_stage
 from crm_campaigns.service_layer.campaigns import now, visible_campaign
 from crm_campaigns.service_layer.unit_of_work import ConsumerUnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-def attribution_window_days(environ: Mapping[str, str] = os.environ) -> int:
-    """CAMPAIGNS_ATTRIBUTION_WINDOW_DAYS, else ATTRIBUTION_WINDOW_DAYS, else 90."""
-    return parse_window_days(environ.get("CAMPAIGNS_ATTRIBUTION_WINDOW_DAYS", environ.get("ATTRIBUTION_WINDOW_DAYS")))
 
 
 def record_revenue(uow, actor: Principal, campaign_id: str, body: dict) -> dict:
@@ -76,12 +69,13 @@ def attribute(uow, claim: RevenueClaim, window_days: int) -> str | None:
     return row["attribution_id"] if uow.budget.add_revenue(row) else None
 
 
-def order_placed(session: Session, event: CloudEvent) -> None:
-    attribute(ConsumerUnitOfWork(session), claim_from_order(event.data), attribution_window_days())
+def order_placed(session: Session, event: CloudEvent, *, window_days: int) -> None:
+    """`window_days`: the ATTRIBUTION_WINDOW_DAYS setting (the consumer binds it, service_layer/handlers.py)."""
+    attribute(ConsumerUnitOfWork(session), claim_from_order(event.data), window_days)
 
 
-def opportunity_won(session: Session, event: CloudEvent) -> None:
-    attribute(ConsumerUnitOfWork(session), claim_from_deal(event.data), attribution_window_days())
+def opportunity_won(session: Session, event: CloudEvent, *, window_days: int) -> None:
+    attribute(ConsumerUnitOfWork(session), claim_from_deal(event.data), window_days)
 
 
 def _participation_for(uow, claim: RevenueClaim, window_days: int):

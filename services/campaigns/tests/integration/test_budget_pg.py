@@ -6,14 +6,14 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from campaigns_fixtures import add_parties, auth, create_campaign, design_campaign
+from campaigns_fixtures import add_parties, auth, create_campaign, design_campaign, use_settings
 from crm_shared.events import CloudEvent
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_campaigns.adapters import orm
 from crm_campaigns.domain.attribution import MalformedRevenue
-from crm_campaigns.service_layer.handlers import HANDLERS
+from crm_campaigns.service_layer.handlers import make_handlers
 from crm_campaigns.service_layer.progress import ConditionMet, apply_conditions
 
 API = "/api/campaigns/campaigns"
@@ -239,9 +239,11 @@ def deal_event(party_id: str, opportunity_id: str, won_on: date, campaign_id: st
 
 
 def handle(runtime, *events: CloudEvent) -> None:
+    """As the consumer does (entrypoints/consumer.py): with the handlers made for the runtime's settings."""
+    handlers = make_handlers(runtime.settings.attribution_window_days)
     with Session(runtime.engine) as session:
         for event in events:
-            HANDLERS[event.type](session, event)
+            handlers[event.type](session, event)
         session.commit()
 
 
@@ -276,7 +278,7 @@ def test_an_order_without_campaign_goes_to_the_latest_success_in_the_window(runt
            order_event(loner, "SO-4", TODAY))
     assert [(a["kind"], a["reference"], a["campaign_id"], a["stage_key"]) for a in attributions(runtime.engine)] == \
         [("deal", "D-1", newer, "close"), ("order", "SO-1", newer, "close")]
-    monkeypatch.setenv("CAMPAIGNS_ATTRIBUTION_WINDOW_DAYS", "10")
+    use_settings(monkeypatch, runtime, client, attribution_window_days=10)
     handle(runtime, order_event(party, "SO-5", TODAY + timedelta(days=11)),
            order_event(party, "SO-6", TODAY + timedelta(days=10)))
     assert [a["reference"] for a in attributions(runtime.engine)] == ["D-1", "SO-1", "SO-6"]

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 import smtp_server as smtp_fixtures
-from campaigns_fixtures import add_parties, auth, create_campaign, design_campaign
+from campaigns_fixtures import add_parties, auth, create_campaign, design_campaign, smtp_at, use_settings
 from crm_shared.events import CloudEvent
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_campaigns.adapters import orm
 from crm_campaigns.domain import events
-from crm_campaigns.service_layer.handlers import HANDLERS, call_outcomes
+from crm_campaigns.service_layer.handlers import EVENT_TYPES, call_outcomes
 
 yaml = pytest.importorskip("yaml")
 smtp_server = smtp_fixtures.smtp_server
@@ -47,13 +47,10 @@ def document():
 
 
 @pytest.fixture
-def inline(monkeypatch, smtp_server):
+def inline(monkeypatch, runtime, client, smtp_server):
     """Imports and mailings run inside the request; mail goes to the local SMTP server."""
-    monkeypatch.setenv("IMPORTS_INLINE", "true")
-    monkeypatch.setenv("MAILINGS_INLINE", "true")
-    monkeypatch.setenv("SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://crm.example")
+    use_settings(monkeypatch, runtime, client, imports_inline=True, mailings_inline=True,
+                 smtp=smtp_at(runtime, smtp_server), public_base_url="https://crm.example")
     return smtp_server
 
 
@@ -183,7 +180,7 @@ def test_every_type_campaigns_publishes_or_consumes_is_in_the_catalog(document):
         assert f"crm.campaigns/{type_}" in document["channels"] and type_ in messages, type_
         assert f"`{type_}`" in readme, type_
         assert messages[type_]["payload"]["allOf"][1]["properties"]["source"] == {"const": "crm.campaigns"}
-    for type_ in HANDLERS:
+    for type_ in EVENT_TYPES:
         channel = document["channels"].get(f"crm.{type_.split('.')[1]}/{type_}")
         assert channel is not None and type_ in messages, type_
         assert "campaigns" in {c["service"] for c in channel["x-consumers"]}, type_

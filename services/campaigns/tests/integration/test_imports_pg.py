@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import openpyxl
 import pytest
-from campaigns_fixtures import add_lines, add_parties, auth, create_campaign, design_campaign
+from campaigns_fixtures import add_lines, add_parties, auth, create_campaign, design_campaign, use_settings
 from sqlalchemy import event, func, insert, select
 
 from crm_campaigns.adapters import orm
@@ -29,14 +29,14 @@ CONTRACT_FIELDS = {"party_id", "kind", "company_name", "first_name", "last_name"
 
 
 @pytest.fixture
-def inline(monkeypatch):
-    monkeypatch.setenv("IMPORTS_INLINE", "true")
+def inline(monkeypatch, runtime, client):
+    use_settings(monkeypatch, runtime, client, imports_inline=True)
 
 
 @pytest.fixture
-def queued(monkeypatch):
+def queued(monkeypatch, runtime, client):
     """Uploads are queued for the Celery task; the queued ids are collected instead of sent to a broker."""
-    monkeypatch.setenv("IMPORTS_INLINE", "false")
+    use_settings(monkeypatch, runtime, client, imports_inline=False)
     sent: list[str] = []
     monkeypatch.setattr(tasks.process_address_import, "delay", sent.append)
     return sent
@@ -272,7 +272,7 @@ def test_the_api_queues_the_task_and_the_task_imports(runtime, client, uows, que
 
 
 def test_an_import_that_cannot_be_queued_fails_with_503(runtime, client, monkeypatch):
-    monkeypatch.setenv("IMPORTS_INLINE", "false")
+    use_settings(monkeypatch, runtime, client, imports_inline=False)
 
     def broker_down(_import_id):
         raise ConnectionError("broker down")
@@ -439,7 +439,7 @@ def test_a_missing_file_is_refused(runtime, client, inline):
 def test_a_file_above_the_size_limit_gets_413(runtime, client, inline, monkeypatch, limit):
     """100: the request body itself is too large; 2000: the body fits with the form, the file does not."""
     monkeypatch.setattr("crm_campaigns.entrypoints.imports_api.FORM_OVERHEAD", 0 if limit == "100" else 10_000)
-    monkeypatch.setenv("IMPORT_MAX_BYTES", limit)
+    use_settings(monkeypatch, runtime, client, import_max_bytes=int(limit))
     headers = auth(runtime)
     campaign_id = create_campaign(client, headers)
     response = upload(client, headers, campaign_id, csv_file(*["Firma;;;;10115;;;;"] * 200))

@@ -24,7 +24,8 @@ def test_an_import_on_sqlite(tmp_path):
              "FIRMA 7 GmbH;10007;+49 30 1000007", "Kaputt;1;"]
     started = imports.start_import(uows(), ACTOR, campaign["campaign_id"], "liste.csv", "text/csv",
                                    "\n".join(lines).encode(),
-                                   {"Firma": "company_name", "PLZ": "postal_code", "Telefon": "phone"})
+                                   {"Firma": "company_name", "PLZ": "postal_code", "Telefon": "phone"},
+                                   max_bytes=runtime.settings.import_max_bytes)
 
     assert imports.process_import(uows, started["import_id"]) == "completed"
     with uows() as uow:

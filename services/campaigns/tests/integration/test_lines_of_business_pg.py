@@ -16,7 +16,7 @@ from crm_campaigns.adapters import orm
 from crm_campaigns.adapters.import_tables import address_imports
 from crm_campaigns.adapters.mailing_tables import mail_templates
 from crm_campaigns.domain import events
-from crm_campaigns.service_layer.handlers import HANDLERS
+from crm_campaigns.service_layer.handlers import make_handlers
 
 API = "/api/campaigns"
 TEMPLATE = {"name": "Offer", "channel": "email", "subject": "Hello", "body": "Dear customer"}
@@ -31,7 +31,7 @@ def define(runtime, code: str, label: str) -> None:
     """As the consumer does with customers' event."""
     event = new_event(events.LINE_OF_BUSINESS_DEFINED, "crm.customers", code, {"code": code, "label": label})
     with Session(runtime.engine) as session:
-        HANDLERS[events.LINE_OF_BUSINESS_DEFINED](session, event)
+        make_handlers(runtime.settings.attribution_window_days)[events.LINE_OF_BUSINESS_DEFINED](session, event)
         session.commit()
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import smtp_server as smtp_fixtures
-from campaigns_fixtures import THREE_STAGES, add_parties, auth, create_campaign, design_campaign
+from campaigns_fixtures import THREE_STAGES, add_parties, auth, create_campaign, design_campaign, smtp_at, use_settings
 from sqlalchemy import func, insert, select
 
 from crm_campaigns.adapters import orm
@@ -48,12 +48,10 @@ def headers(runtime):
 
 
 @pytest.fixture
-def inline_mail(monkeypatch, smtp_server):
+def inline_mail(monkeypatch, runtime, client, smtp_server):
     """Mailings are sent inside the request, to the local SMTP server."""
-    monkeypatch.setenv("MAILINGS_INLINE", "true")
-    monkeypatch.setenv("SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("PUBLIC_BASE_URL", BASE_URL)
+    use_settings(monkeypatch, runtime, client, mailings_inline=True, smtp=smtp_at(runtime, smtp_server),
+                 public_base_url=BASE_URL)
     return smtp_server
 
 
@@ -193,13 +191,14 @@ def test_deferred_recipients_are_retried_until_they_run_out_of_attempts(runtime,
     campaign_id = running_campaign(client, headers, [anna, lena])
     mailing_id = new_mailing(client, headers, campaign_id, template(client, headers))["mailing_id"]
 
-    monkeypatch.setenv("SMTP_PORT", str(smtp_fixtures.free_port()))  # nobody answers there
+    nobody = smtp_at(runtime, inline_mail, smtp_fixtures.free_port())  # nobody answers there
+    use_settings(monkeypatch, runtime, client, smtp=nobody)
     first = send(client, headers, mailing_id)
     assert first["status"] == "sending" and first["counts"]["deferred"] == 2
     assert {p: r["attempts"] for p, r in recipients(client, headers, mailing_id).items()} == {anna: 1, lena: 1}
     assert positions(engine, campaign_id)[anna] == ("active", "mail", None)
 
-    monkeypatch.setenv("SMTP_PORT", str(inline_mail.port))
+    use_settings(monkeypatch, runtime, client, smtp=smtp_at(runtime, inline_mail))
     second = send(client, headers, mailing_id)
     assert second["status"] == "sending" and (second["counts"]["sent"], second["counts"]["deferred"]) == (1, 1)
     assert [m.recipients for m in inline_mail.messages] == [["anna@example.org"]]
@@ -237,7 +236,7 @@ def test_who_left_the_stage_or_was_suppressed_after_the_mailing_was_made_is_not_
 
 def test_without_inline_sending_the_mailing_is_queued_for_the_worker(runtime, client, headers, monkeypatch):
     queued = []
-    monkeypatch.delenv("MAILINGS_INLINE", raising=False)
+    use_settings(monkeypatch, runtime, client, mailings_inline=False)
     monkeypatch.setattr(tasks.send_mailing, "delay", queued.append)
     anna = person(runtime.engine, "Anna", "Adler", "anna@example.org")
     campaign_id = running_campaign(client, headers, [anna])
@@ -249,12 +248,11 @@ def test_without_inline_sending_the_mailing_is_queued_for_the_worker(runtime, cl
 
 def test_the_task_comes_back_for_deferred_recipients(runtime, client, headers, uows, monkeypatch, smtp_server):
     later = []
-    monkeypatch.delenv("MAILINGS_INLINE", raising=False)
+    use_settings(monkeypatch, runtime, client, mailings_inline=False)
     monkeypatch.setattr(tasks, "_uows", lambda: uows)
     monkeypatch.setattr(tasks, "_runtime", lambda: runtime)
     monkeypatch.setattr(tasks.send_mailing, "apply_async", lambda args, countdown: later.append((args, countdown)))
-    monkeypatch.setenv("SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("SMTP_PORT", str(smtp_server.port))
+    use_settings(monkeypatch, runtime, client, smtp=smtp_at(runtime, smtp_server))
     monkeypatch.setattr(tasks.send_mailing, "delay", lambda mailing_id: None)
     lena = person(runtime.engine, "Lena", "Lang", "later-lena@example.org")
     anna = person(runtime.engine, "Anna", "Adler", "anna@example.org")
@@ -487,7 +485,7 @@ def test_a_template_update_is_checked_like_a_new_one(runtime, client, headers):
 
 
 def test_a_template_cannot_change_while_its_mailing_is_being_sent(runtime, client, headers, monkeypatch):
-    monkeypatch.delenv("MAILINGS_INLINE", raising=False)
+    use_settings(monkeypatch, runtime, client, mailings_inline=False)
     monkeypatch.setattr(tasks.send_mailing, "delay", lambda mailing_id: None)
     anna = person(runtime.engine, "Anna", "Adler", "anna@example.org")
     template_id = template(client, headers)

@@ -8,7 +8,7 @@ import pytest
 
 from crm_campaigns.domain.attribution import (MalformedRevenue, claim_from_deal, claim_from_order, parse_window_days,
                                               refusal, window_start)
-from crm_campaigns.service_layer.revenue import attribution_window_days
+from crm_campaigns.config import CampaignsSettings
 
 ORDER = {"order_id": "SO-1", "party_id": "p-1", "amount": "1234.5", "currency": "EUR", "occurred_on": "2024-05-02"}
 
@@ -59,7 +59,13 @@ def test_window_setting():
             parse_window_days(bad)
 
 
+def attribution_window_days(environ: dict) -> int:
+    return CampaignsSettings.from_env("campaigns", environ, database_url="sqlite://").attribution_window_days
+
+
 def test_the_service_prefixed_setting_wins():
     assert attribution_window_days({}) == 90
     assert attribution_window_days({"ATTRIBUTION_WINDOW_DAYS": "10"}) == 10
     assert attribution_window_days({"ATTRIBUTION_WINDOW_DAYS": "10", "CAMPAIGNS_ATTRIBUTION_WINDOW_DAYS": "20"}) == 20
+    with pytest.raises(ValueError, match="ATTRIBUTION_WINDOW_DAYS"):
+        attribution_window_days({"ATTRIBUTION_WINDOW_DAYS": "ninety"})  # at bootstrap, not at the first order
