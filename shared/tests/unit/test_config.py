@@ -61,3 +61,13 @@ def test_no_service_module_reads_the_environment():
     found = [f"{path.relative_to(ROOT)}:{number}" for path in sorted(ROOT.glob("services/*/crm_*/**/*.py"))
              for number, line in enumerate(path.read_text().splitlines(), 1) if readers.search(line)]
     assert not found, f"read the environment outside the settings: {found}"
+
+
+@pytest.mark.parametrize("service", ["customers", "calls", "campaigns"])
+def test_a_worker_builds_its_runtime_from_the_settings_its_celery_app_was_made_with(service):
+    tasks = importlib.import_module(f"{SERVICES[service]}.entrypoints.tasks")
+    tasks._runtime.cache_clear()
+    try:
+        assert tasks._runtime().settings is tasks.SETTINGS
+    finally:
+        tasks._runtime.cache_clear()

@@ -7,19 +7,19 @@ from __future__ import annotations
 from functools import lru_cache
 
 from celery.schedules import crontab
-from crm_shared.config import Settings
 from crm_shared.messaging_tables import purge_expired_messaging_rows
 from crm_shared.tasks import make_celery
 from sqlalchemy.orm import sessionmaker
 
 from crm_calls.adapters.orm import messaging
-from crm_calls.bootstrap import SERVICE, build_runtime
+from crm_calls.bootstrap import SERVICE, build_runtime, settings_from_env
 from crm_calls.service_layer.calls import roll_forward
 from crm_calls.service_layer.reminders import send_due_reminders
 from crm_calls.service_layer.unit_of_work import CallsUnitOfWork
 
 QUEUE = {"queue": "calls.tasks"}
-app = make_celery(Settings.from_env(SERVICE), beat_schedule={
+SETTINGS = settings_from_env()  # read once: the Celery app's and the tasks' runtime's
+app = make_celery(SETTINGS, beat_schedule={
     "calls-roll-forward": {"task": "calls.roll_forward", "schedule": crontab(hour=1, minute=30), "options": QUEUE},
     "calls-send-reminders": {"task": "calls.send_reminders", "schedule": 300.0, "options": QUEUE},
     "calls-purge-expired-messaging-rows": {"task": "calls.purge_expired_messaging_rows",
@@ -30,7 +30,7 @@ app = make_celery(Settings.from_env(SERVICE), beat_schedule={
 @lru_cache(maxsize=1)
 def _runtime():
     """Built on first use, not at import: importing the task module must not open connections."""
-    return build_runtime()
+    return build_runtime(SETTINGS)
 
 
 def _uow():

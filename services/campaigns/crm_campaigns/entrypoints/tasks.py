@@ -7,18 +7,17 @@ from __future__ import annotations
 from functools import lru_cache
 
 from celery.schedules import crontab
-from crm_shared.config import Settings
 from crm_shared.messaging_tables import purge_expired_messaging_rows
 from crm_shared.tasks import make_celery
 from sqlalchemy.exc import OperationalError
 
-from crm_campaigns.bootstrap import build_runtime, uow_factory
+from crm_campaigns.bootstrap import build_runtime, settings_from_env, uow_factory
 from crm_campaigns.entrypoints import mailing_config
 from crm_campaigns.service_layer import evaluation, imports, participants
-from crm_campaigns.service_layer.unit_of_work import SERVICE
 
 QUEUE = {"queue": "campaigns.tasks"}
-app = make_celery(Settings.from_env(SERVICE), beat_schedule={
+SETTINGS = settings_from_env()  # read once: the Celery app's and the tasks' runtime's
+app = make_celery(SETTINGS, beat_schedule={
     "campaigns-expire-timeouts": {"task": "campaigns.expire_timeouts", "schedule": 300.0, "options": QUEUE},
     "campaigns-publish-evaluations": {"task": "campaigns.publish_evaluations",
                                       "schedule": crontab(hour=2, minute=40), "options": QUEUE},
@@ -30,7 +29,7 @@ app = make_celery(Settings.from_env(SERVICE), beat_schedule={
 @lru_cache(maxsize=1)
 def _runtime():
     """Built on first use, not at import: importing the task module must not open connections."""
-    return build_runtime()
+    return build_runtime(SETTINGS)
 
 
 def _uows():

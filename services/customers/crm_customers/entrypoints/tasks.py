@@ -9,15 +9,15 @@ from functools import lru_cache
 
 from celery.schedules import crontab
 
-from crm_shared.config import Settings
 from crm_shared.messaging_tables import purge_expired_messaging_rows
 from crm_shared.tasks import make_celery
 
-from crm_customers.bootstrap import SERVICE, build_runtime
+from crm_customers.bootstrap import build_runtime, settings_from_env
 
 PURGE_TASK = "crm_customers.purge_expired_messaging_rows"
 
-celery = make_celery(Settings.from_env(SERVICE), beat_schedule={
+SETTINGS = settings_from_env()  # read once: the Celery app's and the tasks' runtime's
+celery = make_celery(SETTINGS, beat_schedule={
     "purge-expired-messaging-rows": {"task": PURGE_TASK, "schedule": crontab(hour=3, minute=17)},
 })
 app = celery
@@ -25,7 +25,7 @@ app = celery
 
 @lru_cache(maxsize=1)
 def _runtime():
-    return build_runtime()
+    return build_runtime(SETTINGS)
 
 
 @celery.task(name=PURGE_TASK)
