@@ -24,7 +24,7 @@ from openapi_docs import SERVICES, document
 
 pytestmark = pytest.mark.e2e
 
-MAX_EXAMPLES = 6  # per operation and generation phase; the whole module stays within a few minutes on 2 cores
+MAX_EXAMPLES = 12  # per operation and generation phase; the whole module stays within a few minutes on 2 cores
 TOKENS = {
     "admin": {"roles": ("admin",), "lines": ("*",), "subject": "api-tests-admin"},
     "scoped": {"roles": ("sales", "marketing", "planner", "supervisor", "agent"), "lines": ("retail",),
