@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 
 from flask import current_app, has_app_context
 from marshmallow import Schema, fields, validate
@@ -51,17 +53,55 @@ def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, expected_length: int) -> list | None:
+def decode_cursor(cursor: str | None, shape: int | Sequence[Callable]) -> list | None:
+    """The values of a cursor `encode_cursor` made, or None without one; 400 for any other cursor.
+
+    `shape` is either the number of values (any JSON values), or one converter per value (`text`, `integer`,
+    `timestamp`, `day`, `uuid.UUID`, a function of your own, ...): each takes the JSON value and returns what
+    the query needs, raising ValueError, TypeError or AttributeError for a value this endpoint never issued.
+    Every refusal is the same 400 problem naming `cursor` (`bad_cursor()`, also for checks of your own)."""
     if not cursor:
         return None
+    converters = None if isinstance(shape, int) else tuple(shape)
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, UnicodeDecodeError):
         values = None
+    expected_length = shape if converters is None else len(converters)
     if not isinstance(values, list) or len(values) != expected_length:
-        raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                           [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
-    return values
+        raise bad_cursor()
+    if converters is None:
+        return values
+    try:
+        return [convert(value) for convert, value in zip(converters, values, strict=True)]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise bad_cursor() from exc
+
+
+def bad_cursor() -> ProblemError:
+    return ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
+                        [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
+
+
+def text(value) -> str:
+    """A string as stored (never with NUL, which PostgreSQL cannot hold)."""
+    if not isinstance(value, str) or "\x00" in value:
+        raise TypeError("not a text value of a cursor")
+    return value
+
+
+def integer(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("not an integer value of a cursor")
+    return value
+
+
+def timestamp(value) -> datetime:
+    return datetime.fromisoformat(text(value))
+
+
+def day(value) -> date:
+    return date.fromisoformat(text(value))
 
 
 def page_of(rows: list, limit: int, key) -> dict:

@@ -1,12 +1,9 @@
 """Business-rule violations; the API maps each class to one HTTP status."""
 from __future__ import annotations
 
+from crm_shared.errors import DomainError
 
-class DomainError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+__all__ = ["DomainError", "InvalidInput", "CallClosed", "NotFound", "Forbidden", "Conflict"]
 
 
 class InvalidInput(DomainError):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 from crm_shared.web import PageQuerySchema, ProblemError, current_principal, decode_cursor, page_of
+from crm_shared.web.pagination import text
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -54,10 +55,7 @@ class CustomerList(MethodView):
         lines = None if principal.sees_all_lines() else set(principal.lines_of_business)
         if args["line_of_business"] is not None:
             lines = {args["line_of_business"]} & lines if lines is not None else {args["line_of_business"]}
-        after = decode_cursor(args["cursor"], 2)
-        if after is not None and not all(isinstance(v, str) for v in after):
-            raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                               [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
+        after = decode_cursor(args["cursor"], (text, text))
         with _uow() as uow:
             rows = uow.customers.list(limit=args["limit"] + 1, after=tuple(after) if after else None,
                                       lifecycle_state=args["lifecycle_state"], lines_of_business=lines,

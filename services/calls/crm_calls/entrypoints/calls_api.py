@@ -2,7 +2,8 @@
 made elsewhere, and each customer's cycle."""
 from __future__ import annotations
 
-from crm_shared.web import ProblemError, current_principal, decode_cursor, page_of, require_role
+from crm_shared.web import ProblemError, current_principal, decode_cursor, idempotent, page_of, require_role
+from crm_shared.web.pagination import text
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -33,12 +34,8 @@ def _lines():
 
 
 def _after(cursor) -> str | None:
-    after = decode_cursor(cursor, 1)
-    if after is not None and not isinstance(after[0], str):
-        raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                           [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
+    after = decode_cursor(cursor, (text,))
     return after[0] if after else None
-
 
 
 @calls.route("/calls")
@@ -70,6 +67,7 @@ class CallItem(MethodView):
 
 @calls.route("/calls/<uuid_str:call_id>/outcome")
 class CallOutcome(MethodView):
+    @idempotent
     @calls.arguments(s.OutcomeSchema)
     @calls.response(200, s.OutcomeResultSchema)
     @calls.alt_response(403, description="Not the agent the call is assigned to")
@@ -89,6 +87,7 @@ class CallOutcome(MethodView):
 
 @calls.route("/call-requests")
 class CallRequests(MethodView):
+    @idempotent
     @calls.arguments(s.CallRequestSchema)
     @calls.response(201, s.RequestResultSchema)
     @calls.alt_response(200, schema=s.RequestResultSchema, description="The same request_id was handled before")
@@ -143,6 +142,7 @@ class Decisions(MethodView):
 
 @calls.route("/contacts")
 class Contacts(MethodView):
+    @idempotent
     @calls.arguments(s.ContactSchema)
     @calls.response(201, s.CallSchema)
     @calls.alt_response(404, description="Unknown customer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from crm_shared.web import ProblemError, current_principal, decode_cursor, idempotent, page_of, require_role
+from crm_shared.web import current_principal, decode_cursor, idempotent, page_of, require_role
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -19,6 +19,7 @@ from crm_calls.domain.scripts import (CAMPAIGN_ID, MAX_CHOICE, MAX_CHOICES, MAX_
                                       REASON_CODE)
 from crm_calls.service_layer import execution
 from crm_shared.web.fields import INT32_MAX, Day, DecimalString, Int32
+from crm_shared.web.pagination import text
 from crm_shared.web.paths import path_uuid
 
 MANAGERS = execution.MANAGING_ROLES
@@ -229,10 +230,7 @@ class Scripts(MethodView):
     @scripts_blp.response(200, ScriptPageSchema)
     def get(self, args):
         """The latest version of every script, by name (keyset pagination); filter by call_type or campaign_id."""
-        after = decode_cursor(args["cursor"], 2)
-        if after is not None and not all(isinstance(v, str) for v in after):
-            raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                               [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
+        after = decode_cursor(args["cursor"], (text, text))
         found = execution.list_scripts(_uow(), current_principal(), limit=args["limit"] + 1,
                                        after=tuple(after) if after else None, call_type=args["call_type"],
                                        campaign_id=args["campaign_id"])

@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 from crm_shared.web import ProblemError, current_principal, decode_cursor, idempotent, page_of, require_role
 from crm_shared.web.errors import PROBLEM, problem_response
+from crm_shared.web.pagination import text
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -40,10 +41,7 @@ def _month(value: str) -> str:
 
 
 def _after(cursor: str | None) -> tuple[str, str] | None:
-    after = decode_cursor(cursor, 2)
-    if after is not None and not all(isinstance(v, str) for v in after):
-        raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                           [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
+    after = decode_cursor(cursor, (text, text))
     return tuple(after) if after else None
 
 

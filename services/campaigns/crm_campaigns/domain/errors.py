@@ -1,12 +1,10 @@
 """Business-rule violations; the API maps each class to one HTTP status (entrypoints/problems.py)."""
 from __future__ import annotations
 
+from crm_shared.errors import DomainError
 
-class DomainError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+__all__ = ["DomainError", "InvalidInput", "UnsupportedFile", "FileTooLarge", "MalformedFile", "NotFound",
+           "Forbidden", "Conflict", "PreconditionFailed"]
 
 
 class InvalidInput(DomainError):
@@ -35,3 +33,7 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     """The request clashes with stored state (a changed version, a campaign that is no longer a draft)."""
+
+
+class PreconditionFailed(DomainError):
+    """`If-Match` names another version than the stored one (412); nothing has been changed."""

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from crm_shared.web import PageQuerySchema, ProblemError, current_principal, page_of, path_uuid, require_role
+from crm_shared.web import (PageQuerySchema, current_principal, decode_cursor, idempotent, page_of, path_uuid,
+                            require_role)
+from crm_shared.web.pagination import day, text
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from crm_campaigns.entrypoints import budget_schemas as s
-from crm_campaigns.entrypoints.campaigns_api import EDITORS, cursor_after, uow
+from crm_campaigns.entrypoints.campaigns_api import EDITORS, uow
 from crm_campaigns.service_layer import budget, revenue
 
 budget_blp = Blueprint("budget", __name__, description="Campaign budget: cost items and attributed revenue")
@@ -21,6 +23,7 @@ class CostItems(MethodView):
         """The campaign's cost items, by name."""
         return {"items": budget.list_cost_items(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"))}
 
+    @idempotent
     @require_role(*EDITORS)
     @budget_blp.arguments(s.CostItemCreateSchema)
     @budget_blp.response(201, s.CostItemSchema)
@@ -60,6 +63,7 @@ class Revenue(MethodView):
                                     args["limit"] + 1, _revenue_after(args["cursor"]))
         return page_of(rows, args["limit"], lambda r: [r["occurred_on"].isoformat(), r["attribution_id"]])
 
+    @idempotent
     @require_role(*EDITORS)
     @budget_blp.arguments(s.RevenueCreateSchema)
     @budget_blp.response(201, s.RevenueSchema)
@@ -72,11 +76,5 @@ class Revenue(MethodView):
 
 
 def _revenue_after(cursor: str | None) -> tuple[date, str] | None:
-    after = cursor_after(cursor, 2)
-    if after is None:
-        return None
-    try:
-        return date.fromisoformat(after[0]), after[1]
-    except ValueError:
-        raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                           [{"location": "query", "field": "cursor", "message": "invalid cursor"}]) from None
+    after = decode_cursor(cursor, (day, text))
+    return tuple(after) if after else None

@@ -1,7 +1,8 @@
 """HTTP API of campaigns: description, stage graph, failure codes, chains, launch and finish, participants."""
 from __future__ import annotations
 
-from crm_shared.web import ProblemError, current_principal, decode_cursor, page_of, path_uuid, require_role
+from crm_shared.web import current_principal, decode_cursor, idempotent, page_of, path_uuid, require_role
+from crm_shared.web.pagination import text
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -26,11 +27,8 @@ def lines() -> set[str] | None:
 
 
 def cursor_after(cursor: str | None, length: int) -> list | None:
-    after = decode_cursor(cursor, length)
-    if after is not None and not all(isinstance(v, str) for v in after):
-        raise ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                           [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
-    return after
+    """A cursor of `length` text values (a sort key and an id, say)."""
+    return decode_cursor(cursor, (text,) * length)
 
 
 @campaigns.route("/campaigns")
@@ -45,6 +43,7 @@ class CampaignList(MethodView):
                                        status=args["status"], lines=lines())
         return page_of([r._asdict() for r in rows], args["limit"], lambda c: [c["name"], c["campaign_id"]])
 
+    @idempotent
     @require_role(*EDITORS)
     @campaigns.arguments(s.CampaignCreateSchema)
     @campaigns.response(201, s.CampaignSchema)
@@ -101,6 +100,7 @@ class FailureCodes(MethodView):
             use_cases.visible_campaign(work, current_principal(), path_uuid(campaign_id, "campaign_id"))
             return {"items": [r._asdict() for r in work.campaigns.failure_codes(campaign_id)]}
 
+    @idempotent
     @require_role(*EDITORS)
     @campaigns.arguments(s.FailureCodeSchema)
     @campaigns.response(201, s.FailureCodeSchema)
@@ -131,6 +131,7 @@ class Chains(MethodView):
 
 
 def _transition(name: str, status: str, summary: str):
+    @idempotent
     @require_role(*EDITORS)
     @campaigns.response(200, s.TransitionResultSchema)
     def post(self, campaign_id: str):
@@ -164,6 +165,7 @@ class Participants(MethodView):
                                             status=args["status"], stage_key=args["stage_key"])
         return page_of(rows, args["limit"], lambda p: [p["participation_id"]])
 
+    @idempotent
     @require_role(*EDITORS)
     @campaigns.arguments(s.AddParticipantsSchema)
     @campaigns.response(200, s.AddedSchema)
@@ -186,6 +188,7 @@ class Participant(MethodView):
 
 @campaigns.route("/campaigns/<uuid_str:campaign_id>/participants/<uuid_str:party_id>/decisions")
 class Decisions(MethodView):
+    @idempotent
     @require_role(*EDITORS, "sales", "agent")
     @campaigns.arguments(s.DecisionSchema)
     @campaigns.response(200, s.MovedSchema)

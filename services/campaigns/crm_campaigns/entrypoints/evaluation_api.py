@@ -2,7 +2,7 @@
 evaluations of several campaigns side by side."""
 from __future__ import annotations
 
-from crm_shared.web import current_principal, path_uuid, require_role
+from crm_shared.web import current_principal, idempotent, path_uuid, require_role
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -30,6 +30,7 @@ class Evaluation(MethodView):
         failure codes."""
         return evaluation.campaign_evaluation(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"))
 
+    @idempotent
     @require_role(*EDITORS)
     @evaluation_blp.response(200, s.PublishedEvaluationSchema)
     def post(self, campaign_id: str):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import datetime
 
-from crm_shared.web import ProblemError, current_principal, decode_cursor, page_of, path_uuid, require_role
+from crm_shared.web import ProblemError, current_principal, decode_cursor, idempotent, page_of, path_uuid, require_role
+from crm_shared.web.pagination import integer, text, timestamp
 from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -62,6 +62,7 @@ class CampaignImports(MethodView):
                                           limit=args["limit"] + 1, after=after)
         return page_of(rows, args["limit"], lambda r: [r.created_at.isoformat(), r.import_id])
 
+    @idempotent
     @require_role(*EDITORS)
     @imports.arguments(s.ImportUploadSchema, location="files")
     @imports.response(202, s.ImportSchema, headers={"Location": {"description": "the import",
@@ -149,24 +150,10 @@ def _csv_text(records) -> str:
 
 
 def _row_cursor(cursor: str | None) -> int | None:
-    after = decode_cursor(cursor, 1)
-    if after is None:
-        return None
-    if not isinstance(after[0], int) or isinstance(after[0], bool):
-        raise _bad_cursor()
-    return after[0]
+    after = decode_cursor(cursor, (integer,))
+    return after[0] if after else None
 
 
 def _imports_cursor(cursor: str | None) -> tuple | None:
-    after = decode_cursor(cursor, 2)
-    if after is None:
-        return None
-    try:
-        return datetime.fromisoformat(after[0]), str(after[1])
-    except (TypeError, ValueError):
-        raise _bad_cursor() from None
-
-
-def _bad_cursor() -> ProblemError:
-    return ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                        [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
+    after = decode_cursor(cursor, (timestamp, text))
+    return tuple(after) if after else None

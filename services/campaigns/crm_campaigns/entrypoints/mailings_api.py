@@ -2,7 +2,7 @@
 letters PDF, and the public unsubscribe link (the one route reached without a token)."""
 from __future__ import annotations
 
-from crm_shared.web import ProblemError, current_principal, page_of, path_uuid, require_role
+from crm_shared.web import ProblemError, current_principal, idempotent, page_of, path_uuid, require_role
 from crm_shared.web.app import public
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -40,6 +40,7 @@ class TemplateList(MethodView):
                                        channel=args["channel"], lines=lines())
         return page_of([r._asdict() for r in rows], args["limit"], lambda t: [t["name"], t["template_id"]])
 
+    @idempotent
     @require_role(*EDITORS)
     @mailings.arguments(s.TemplateCreateSchema)
     @mailings.response(201, s.TemplateSchema)
@@ -69,6 +70,7 @@ class TemplateItem(MethodView):
 # -- mailings ----------------------------------------------------------------------------------------------------
 @mailings.route("/campaigns/<uuid_str:campaign_id>/mailings")
 class CampaignMailings(MethodView):
+    @idempotent
     @require_role(*EDITORS)
     @mailings.arguments(s.MailingCreateSchema)
     @mailings.response(201, s.MailingSchema)
@@ -91,6 +93,7 @@ class MailingItem(MethodView):
 
 @mailings.route("/mailings/<uuid_str:mailing_id>/send")
 class MailingSend(MethodView):
+    @idempotent
     @require_role(*EDITORS)
     @mailings.response(202, s.MailingSchema)
     def post(self, mailing_id: str):
@@ -159,6 +162,7 @@ class RecipientReactions(MethodView):
                 raise NotFound(f"the mailing has no recipient {recipient_id}")
             return {"items": [r._asdict() for r in work.mailings.reactions(recipient_id)]}
 
+    @idempotent
     @require_role(*EDITORS)
     @mailings.arguments(s.ReactionCreateSchema)
     @mailings.response(201, s.ReactionSchema)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crm_shared.web import ProblemError, current_principal, page_of, path_uuid, require_role
+from crm_shared.web import current_principal, decode_cursor, idempotent, page_of, path_uuid, require_role
+from crm_shared.web.pagination import text
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -17,6 +18,7 @@ selection_blueprint = Blueprint("selection", __name__,
 
 @selection_blueprint.route("/campaigns/<uuid_str:campaign_id>/selections")
 class Selections(MethodView):
+    @idempotent
     @require_role(*EDITORS)
     @selection_blueprint.arguments(s.SelectionSchema)
     @selection_blueprint.response(200, s.SelectionResultSchema)
@@ -44,6 +46,7 @@ class SuppressionList(MethodView):
                                              campaign_id=_text(args["campaign_id"]))
         return page_of(rows, args["limit"], lambda r: [r["created_at"].isoformat(), r["suppression_id"]])
 
+    @idempotent
     @require_role(*EDITORS)
     @selection_blueprint.arguments(s.SuppressionCreateSchema)
     @selection_blueprint.response(201, s.SuppressionSchema)
@@ -70,34 +73,22 @@ class Parties(MethodView):
     def get(self, args):
         """The parties campaigns knows (its replica of the customers' data) in your lines of business, filtered
         like a selection; deactivated parties are left out."""
-        after = _cursor(args.pop("cursor"), 1)
+        after = cursor_after(args.pop("cursor"), 1)
         limit = args.pop("limit")
         rows = selection.party_page(uow(), current_principal(), args, limit=limit + 1,
                                     after=after[0] if after else None)
         return page_of(rows, limit, lambda p: [p["party_id"]])
 
 
-def _cursor(cursor: str | None, length: int) -> list[str] | None:
-    after = cursor_after(cursor, length)
-    if after is not None and any("\x00" in value for value in after):
-        raise _bad_cursor()
-    return after
-
-
 def _suppression_cursor(cursor: str | None) -> tuple[str, str] | None:
-    after = _cursor(cursor, 2)
-    if after is None:
-        return None
-    try:
-        datetime.fromisoformat(after[0])
-    except ValueError:
-        raise _bad_cursor() from None
-    return after[0], after[1]
+    after = decode_cursor(cursor, (_timestamp_text, text))
+    return tuple(after) if after else None
 
 
-def _bad_cursor() -> ProblemError:
-    return ProblemError(400, "Bad Request", "The cursor is not one this endpoint issued.",
-                        [{"location": "query", "field": "cursor", "message": "invalid cursor"}])
+def _timestamp_text(value) -> str:
+    """The creation time as the cursor holds it (ISO 8601 text), checked to be one."""
+    datetime.fromisoformat(text(value))
+    return value
 
 
 def _text(value) -> str | None:

@@ -1,14 +1,9 @@
 """Rule violations the domain reports; the entrypoints translate them to HTTP problems."""
 from __future__ import annotations
 
+from crm_shared.errors import DomainError
 
-class DomainError(Exception):
-    """A business rule refused the change; nothing has been modified."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+__all__ = ["DomainError", "IllegalTransition", "InvalidAttributeValue", "InvalidParty", "DuplicateKey"]
 
 
 class IllegalTransition(DomainError):

@@ -1,12 +1,11 @@
 """Outcomes of a use case that are not business-rule violations: absence, permission, concurrency."""
 from __future__ import annotations
 
+from crm_shared.errors import DomainError
 
-class ServiceError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+
+class ServiceError(DomainError):
+    """Not a business rule but the same shape (`message`, `field`): answered by the same problem handler."""
 
 
 class NotFound(ServiceError):
