@@ -297,8 +297,18 @@ def test_a_contact_link_to_the_other_lines_company_cannot_be_removed_from_the_ow
 
 
 def test_every_operation_is_in_the_matrix():
-    """The ones before cover what the documents list; this one fails if a document lists none (a wiring fault)."""
+    """Without a stack: every path parameter of every document says what it refers to, every write has a body,
+    and every service has operations (a document listing none would be a wiring fault)."""
     assert {service for service, *_ in OPERATIONS} == set(SERVICES)
+    unmapped = [f"{service} {method.upper()} {path}: {p['name']}" for service, method, path, operation, shared
+                in OPERATIONS for p in [*shared, *operation.get("parameters", [])]
+                if p["in"] == "path" and (service, p["name"]) not in PATH_KINDS]
+    assert not unmapped, f"add these path parameters to lob_objects.PATH_KINDS: {unmapped}"
+    bodiless = [f"{method.upper()} {path}" for _s, method, path, operation, _sh in OPERATIONS
+                if "requestBody" in operation and (method, path) not in BODIES]
+    assert not bodiless, f"add a minimal valid body to BODIES for: {bodiless}"
+    stale = [key for key in BODIES if key not in {(m, p) for _s, m, p, _o, _sh in OPERATIONS}]
+    assert not stale, f"BODIES names operations no document has: {stale}"
 
 
 KNOWN_FAILURES: dict[str, str] = {}
