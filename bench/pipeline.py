@@ -3,7 +3,8 @@
 (a) raw:      pika publisher with windowed confirms -> RabbitMQ queue -> pika consumer inserting into
               PostgreSQL in batches (psycopg executemany), acking after commit.
 (b) platform: service-layer writes (state row + event in one transaction, 100 commands per transaction)
-              -> outbox -> relay (windowed confirms) -> RabbitMQ -> EventConsumer (inbox, batches) -> effect.
+              -> outbox -> relay (pika, windowed confirms) -> RabbitMQ -> EventConsumer (pika; inbox, batches)
+              -> effect.
 Relay, consumers and publishers run as separate processes, as they are deployed. Prints events/s for both,
 the ratio, p50/p99 lag from commit to effect at half the platform's capacity, and peak memory (VmHWM).
 
@@ -24,6 +25,7 @@ import psycopg
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, func, insert, select, text
 
 from crm_shared.broker import Publisher
+from crm_shared.broker import pika_parameters as broker_parameters
 from crm_shared.consumer import EventConsumer, Subscription, batch_handler
 from crm_shared.db import make_engine
 from crm_shared.events import exchange_for, new_event
@@ -38,8 +40,8 @@ EVENT_TYPE = f"crm.{SERVICE}.thing_happened.v1"
 
 
 def pika_parameters() -> pika.URLParameters:
-    """kombu writes the default vhost as a trailing '//'; pika wants it percent-encoded."""
-    return pika.URLParameters(AMQP[:-1] + "%2F" if AMQP.endswith("//") else AMQP)
+    """The URL as the services read it (kombu's spelling of the default vhost, '//', included)."""
+    return broker_parameters(AMQP)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -232,11 +234,11 @@ def run_platform(producer_url: str, consumer_url: str, count: int, rate: float |
 
 
 def _delete_queue(queue: str) -> None:
-    import kombu
-    with kombu.Connection(AMQP) as conn:
-        channel = conn.channel()
-        for name in (queue, f"{queue}.parked", f"{queue}.retry.1", f"{queue}.retry.2", f"{queue}.retry.3"):
-            channel.queue_delete(name)
+    connection = pika.BlockingConnection(pika_parameters())
+    channel = connection.channel()
+    for name in (queue, f"{queue}.parked", f"{queue}.retry.1", f"{queue}.retry.2", f"{queue}.retry.3"):
+        channel.queue_delete(name)
+    connection.close()
 
 
 def percentile(values, q):

@@ -1,23 +1,29 @@
 """Publishing to RabbitMQ with windowed publisher confirms, and the topology every service uses.
 
 One confirm round-trip per message caps a publisher below 1,000 msg/s; here a whole batch is written and
-the confirms are awaited together, so a batch costs one round-trip. The in-process `memory://` transport
-(embedded mode only) has no confirms and no TTL/dead-lettering; the same API works on it.
+the confirms are awaited together, so a batch costs one round-trip. On `amqp://` URLs this is pika's
+asynchronous connection (`SelectConnection`, public API only: `basic_publish`, `confirm_delivery`'s ack/nack
+callback, the connection's ioloop run until the batch is settled). The in-process `memory://` transport
+(embedded mode only) is kombu's; it has no confirms and no TTL/dead-lettering; the same `Publisher` works on
+it, chosen by the URL's scheme.
 """
 from __future__ import annotations
 
 import logging
-import struct
-import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from collections.abc import Sequence
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import amqp
 import kombu
+import kombu.exceptions
+import pika
+import pika.exceptions
+from pika.spec import Basic
 
 log = logging.getLogger(__name__)
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
-CONNECTION_ERRORS = (OSError, amqp.exceptions.AMQPError, amqp.exceptions.RecoverableConnectionError)
+CONNECTION_ERRORS = (OSError, pika.exceptions.AMQPError, kombu.exceptions.OperationalError)
+CONNECT_TIMEOUT = 5.0
 
 
 class PublishFailed(RuntimeError):
@@ -26,6 +32,22 @@ class PublishFailed(RuntimeError):
 
 def is_amqp(url: str) -> bool:
     return url.split(":", 1)[0] in AMQP_SCHEMES
+
+
+def pika_parameters(url: str, heartbeat: int | None = None) -> pika.URLParameters:
+    """pika's parameters for a broker URL as the services configure it (kombu's spelling: `amqp://h//` is the
+    vhost `/`, pika wants it percent-encoded; `pyamqp://` is `amqp://`)."""
+    parts = urlsplit(url)
+    scheme = "amqps" if parts.scheme == "amqps" else "amqp"
+    vhost = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
+    path = "/" + quote(vhost or "/", safe="")
+    params = pika.URLParameters(urlunsplit((scheme, parts.netloc, path, parts.query, "")))
+    params.socket_timeout = CONNECT_TIMEOUT
+    params.stack_timeout = CONNECT_TIMEOUT * 2
+    params.connection_attempts = 1
+    if heartbeat is not None:
+        params.heartbeat = heartbeat
+    return params
 
 
 @dataclass(frozen=True)
@@ -39,197 +61,246 @@ class Outgoing:
     content_type: str = "application/cloudevents+json"
     headers: dict = field(default_factory=dict)
 
+    @property
+    def payload(self) -> bytes:
+        return self.body if isinstance(self.body, bytes) else self.body.encode()
+
 
 def topic_exchange(name: str) -> kombu.Exchange:
     return kombu.Exchange(name, type="topic", durable=True)
 
 
+def check_short_strings(m: Outgoing) -> None:
+    """AMQP short strings (names, ids, types) are at most 255 bytes; refused before anything is written."""
+    for value in (m.exchange, m.routing_key, m.message_id, m.correlation_id, m.type, m.content_type):
+        if value and len(value.encode()) > 255:
+            raise PublishFailed(f"AMQP short string longer than 255 bytes: {value[:40]!r}...")
+
+
+def pika_properties(m: Outgoing) -> pika.BasicProperties:
+    """Persistent; only properties that carry something (a str body is sent UTF-8 encoded and says so)."""
+    return pika.BasicProperties(
+        content_type=m.content_type, delivery_mode=2, message_id=m.message_id,
+        correlation_id=m.correlation_id or None, type=m.type or None, headers=dict(m.headers) or None,
+        content_encoding=None if isinstance(m.body, bytes) else "utf-8")
+
+
 class Publisher:
-    """Publishes batches and returns only when the broker has confirmed all of them (persistent messages)."""
+    """Publishes batches and returns only when the broker has confirmed all of them (persistent messages).
+
+    The transport is chosen by the URL: pika for `amqp://`/`amqps://`, kombu for `memory://`."""
 
     def __init__(self, url: str, confirm_timeout: float = 15.0):
         self.url = url
         self.confirm_timeout = confirm_timeout
-        self._conn: kombu.Connection | None = None
-        self._channel = None
-        self._declared: set[str] = set()
-        self._tag = 0
-        self._pending: set[int] = set()
-        self._nacked: set[int] = set()
+        self._transport = (PikaPublisher if is_amqp(url) else KombuPublisher)(url, confirm_timeout)
 
     def publish(self, messages: Sequence[Outgoing]) -> None:
         if not messages:
             return
+        for m in messages:
+            check_short_strings(m)
         try:
-            self._ensure_connected()
-            self._declare([m.exchange for m in messages])
-            if is_amqp(self.url):
-                self._publish_confirmed(messages)
-            else:
-                self._publish_memory(messages)
+            self._transport.publish(messages)
         except PublishFailed:
             self.close()
             raise
         except CONNECTION_ERRORS as exc:
             self.close()
-            raise PublishFailed(f"broker connection failed: {exc}") from exc
+            raise PublishFailed(f"broker connection failed: {exc!r}") from exc
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+class PikaPublisher:
+    """Windowed confirms on pika's SelectConnection: the batch is handed to `basic_publish`, then the ioloop
+    runs until every delivery tag is acked or nacked, the connection fails, or `confirm_timeout` passes.
+
+    The connection is kept between batches (no heartbeats: nothing runs the ioloop while the relay waits for
+    the database); a connection the broker dropped meanwhile shows up as a failure of the next batch, which the
+    relay retries on a new connection."""
+
+    def __init__(self, url: str, confirm_timeout: float):
+        self.params = pika_parameters(url, heartbeat=0)
+        self.confirm_timeout = confirm_timeout
+        self._conn: pika.SelectConnection | None = None
+        self._channel = None
+        self._confirming = False
+        self._error: str | None = None
+        self._declared: set[str] = set()
+        self._tag = 0
+        self._pending: set[int] = set()
+        self._nacked: set[int] = set()
+        self._condition: Callable[[], bool] | None = None
+        self._closing = None
+
+    # -- the batch ------------------------------------------------------------------------------------
+    def publish(self, messages: Sequence[Outgoing]) -> None:
+        self._ensure_connected()
+        self._declare({m.exchange for m in messages if m.exchange} - self._declared)
+        first = self._tag + 1
+        self._tag += len(messages)
+        self._pending, self._nacked = set(range(first, self._tag + 1)), set()
+        publish = self._channel.basic_publish
+        for m in messages:
+            publish(m.exchange, m.routing_key, m.payload, pika_properties(m))
+        self._run_until(lambda: not self._pending,
+                        lambda: f"{len(self._pending)} of {len(messages)} messages unconfirmed "
+                                f"after {self.confirm_timeout:.0f}s")
+        if self._nacked:
+            raise PublishFailed(f"broker refused {len(self._nacked)} of {len(messages)} messages")
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        self._channel, self._confirming, self._error = None, False, None
+        self._declared.clear()
+        if conn is None:
+            return
+        try:
+            if not (conn.is_closing or conn.is_closed):
+                conn.close()
+                timer = conn.ioloop.call_later(2.0, conn.ioloop.stop)
+                self._closing = conn
+                conn.ioloop.start()  # until the close handshake is done (or 2 s)
+                conn.ioloop.remove_timeout(timer)
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail in many ways
+            pass
+        finally:
+            self._closing = None
+            try:
+                conn.ioloop.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    # -- connection -----------------------------------------------------------------------------------
+    def _ensure_connected(self) -> None:
+        if self._conn is not None and self._error is None and self._conn.is_open:
+            return
+        if self._conn is not None:
+            self.close()
+        self._tag = 0
+        self._conn = pika.SelectConnection(self.params, on_open_callback=self._on_open,
+                                           on_open_error_callback=self._on_open_error,
+                                           on_close_callback=self._on_closed)
+        self._run_until(lambda: self._confirming, lambda: "no connection to the broker within "
+                                                          f"{self.confirm_timeout:.0f}s")
+
+    def _on_open(self, conn) -> None:
+        if conn is self._conn:
+            conn.channel(on_open_callback=self._on_channel)
+
+    def _on_channel(self, channel) -> None:
+        self._channel = channel
+        channel.add_on_close_callback(self._on_channel_closed)
+        channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._on_confirm_selected)
+
+    def _on_confirm_selected(self, _frame) -> None:
+        self._confirming = True
+        self._poke()
+
+    def _on_open_error(self, conn, exc) -> None:
+        self._failed(conn, f"cannot connect to the broker: {exc!r}")
+
+    def _on_closed(self, conn, exc) -> None:
+        if conn is self._closing:
+            conn.ioloop.stop()
+        self._failed(conn, f"broker connection closed: {exc!r}")
+
+    def _on_channel_closed(self, channel, exc) -> None:
+        if channel is self._channel:
+            self._failed(self._conn, f"broker closed the channel: {exc!r}")
+
+    def _failed(self, conn, reason: str) -> None:
+        if conn is self._conn and self._error is None:
+            self._error = reason
+        self._poke()
+
+    # -- declarations and confirms --------------------------------------------------------------------
+    def _declare(self, exchanges: set[str]) -> None:
+        for name in exchanges:
+            self._channel.exchange_declare(exchange=name, exchange_type="topic", durable=True,
+                                           callback=lambda _frame, name=name: self._on_declared(name))
+        if exchanges:
+            self._run_until(lambda: exchanges <= self._declared,
+                            lambda: f"exchanges {sorted(exchanges - self._declared)} not declared")
+
+    def _on_declared(self, name: str) -> None:
+        self._declared.add(name)
+        self._poke()
+
+    def _on_confirm(self, frame) -> None:
+        method = frame.method
+        settled = settle(self._pending, method.delivery_tag, method.multiple)
+        self._pending -= settled
+        if isinstance(method, Basic.Nack):
+            self._nacked |= settled
+        self._poke()
+
+    # -- running the ioloop ---------------------------------------------------------------------------
+    def _run_until(self, condition: Callable[[], bool], describe: Callable[[], str]) -> None:
+        """Runs the connection's ioloop until `condition()` holds, the connection fails, or the timeout."""
+        if self._error is None and condition():
+            return
+        ioloop = self._conn.ioloop
+        self._condition = condition
+        timer = ioloop.call_later(self.confirm_timeout, ioloop.stop)
+        try:
+            ioloop.start()
+        finally:
+            ioloop.remove_timeout(timer)
+            self._condition = None
+        if self._error is not None:
+            raise PublishFailed(self._error)
+        if not condition():
+            raise PublishFailed(describe())
+
+    def _poke(self) -> None:
+        """Called by every callback: stops the ioloop once what `_run_until` waits for has happened."""
+        if self._conn is not None and (self._error is not None or (self._condition and self._condition())):
+            self._conn.ioloop.stop()
+
+
+def settle(pending: set[int], delivery_tag: int, multiple: bool) -> set[int]:
+    """The pending delivery tags a basic.ack/basic.nack settles (`multiple`: every tag up to this one)."""
+    if not multiple:
+        return {delivery_tag} & pending
+    if pending and delivery_tag >= max(pending):
+        return set(pending)
+    return {t for t in pending if t <= delivery_tag}
+
+
+class KombuPublisher:
+    """kombu's in-process `memory://` transport (embedded mode): no confirms, a publish is delivered at once."""
+
+    def __init__(self, url: str, confirm_timeout: float):
+        self.url = url
+        self._conn: kombu.Connection | None = None
+        self._channel = None
+        self._declared: set[str] = set()
+
+    def publish(self, messages: Sequence[Outgoing]) -> None:
+        if self._conn is None:
+            self._conn = kombu.Connection(self.url, connect_timeout=CONNECT_TIMEOUT)
+            self._conn.connect()
+            self._channel = self._conn.channel()
+        for name in {m.exchange for m in messages} - self._declared:
+            if name:
+                topic_exchange(name).declare(channel=self._channel)
+            self._declared.add(name)
+        producer = kombu.Producer(self._channel)
+        for m in messages:
+            producer.publish(
+                m.payload, exchange=m.exchange, routing_key=m.routing_key, content_type=m.content_type,
+                content_encoding="utf-8", message_id=m.message_id, correlation_id=m.correlation_id, type=m.type,
+                headers=dict(m.headers), delivery_mode=2, serializer=None)
 
     def close(self) -> None:
         if self._conn is not None:
             try:
                 self._conn.release()
-            except Exception:  # noqa: BLE001 - closing a broken connection may fail in many ways
+            except Exception:  # noqa: BLE001
                 pass
         self._conn = None
         self._channel = None
         self._declared.clear()
-
-    def _ensure_connected(self) -> None:
-        if self._conn is not None:
-            return
-        self._conn = kombu.Connection(self.url, connect_timeout=5, heartbeat=0)
-        self._conn.connect()
-        self._channel = self._conn.channel()
-        self._tag = 0
-        if is_amqp(self.url):
-            self._channel.confirm_select()
-            self._channel.events["basic_ack"].add(self._on_ack)
-            self._channel.events["basic_nack"].add(self._on_nack)
-
-    def _declare(self, exchanges: Sequence[str]) -> None:
-        for name in set(exchanges) - self._declared:
-            if name:
-                topic_exchange(name).declare(channel=self._channel)
-            self._declared.add(name)
-
-    def _publish_confirmed(self, messages: Sequence[Outgoing]) -> None:
-        # The whole batch is encoded into one buffer and written with one sendall: py-amqp's basic_publish
-        # costs a frame serialisation, a non-blocking read and a socket write per message.
-        amqp_conn = self._conn.connection
-        frames = encode_publishes(messages, self._channel.channel_id, amqp_conn.frame_max)
-        first = self._tag + 1
-        self._tag += len(messages)
-        self._pending, self._nacked = set(range(first, self._tag + 1)), set()
-        deadline = time.monotonic() + self.confirm_timeout
-        try:
-            # A broker that stops reading (resource alarm) must not block the relay forever.
-            with amqp_conn.transport.having_timeout(self.confirm_timeout):
-                amqp_conn.transport.write(frames)
-        except TimeoutError as exc:
-            raise PublishFailed(f"broker did not take {len(messages)} messages within "
-                                f"{self.confirm_timeout:.0f}s") from exc
-        amqp_conn.bytes_sent += 1  # heartbeat bookkeeping, as py-amqp's own writer does
-        while self._pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise PublishFailed(f"{len(self._pending)} of {len(messages)} messages unconfirmed")
-            try:
-                self._conn.drain_events(timeout=remaining)
-            except TimeoutError:
-                continue
-        if self._nacked:
-            raise PublishFailed(f"broker refused {len(self._nacked)} of {len(messages)} messages")
-
-    def _publish_memory(self, messages: Sequence[Outgoing]) -> None:
-        producer = kombu.Producer(self._channel)
-        for m in messages:
-            producer.publish(
-                m.body if isinstance(m.body, bytes) else m.body.encode(),
-                exchange=m.exchange,
-                routing_key=m.routing_key,
-                content_type=m.content_type,
-                content_encoding="utf-8",
-                message_id=m.message_id,
-                correlation_id=m.correlation_id,
-                type=m.type,
-                headers=dict(m.headers),
-                delivery_mode=2,
-                serializer=None,
-            )
-
-    def _settle(self, delivery_tag: int, multiple: bool) -> set[int]:
-        if not multiple:
-            settled = {delivery_tag} & self._pending
-        elif len(self._pending) and delivery_tag >= max(self._pending):
-            settled = self._pending
-        else:
-            settled = {t for t in self._pending if t <= delivery_tag}
-        self._pending = self._pending - settled
-        return settled
-
-    def _on_ack(self, delivery_tag, multiple):
-        self._settle(delivery_tag, multiple)
-
-    def _on_nack(self, delivery_tag, multiple):
-        self._nacked |= self._settle(delivery_tag, multiple)
-
-
-# -- AMQP 0-9-1 framing of basic.publish (method frame, content header frame, body frames) -----------------
-_FRAME_END = b"\xce"
-_BASIC_PUBLISH = struct.pack(">HHH", 60, 40, 0)  # class basic, method publish, reserved-1 (ticket)
-_FLAG_CONTENT_TYPE, _FLAG_DELIVERY_MODE = 1 << 15, 1 << 12
-_FLAG_CORRELATION_ID, _FLAG_MESSAGE_ID, _FLAG_TYPE = 1 << 10, 1 << 7, 1 << 5
-_pack_frame_header = struct.Struct(">BHI").pack
-_pack_content_header = struct.Struct(">HHQ").pack
-
-
-def _shortstr(value: str) -> bytes:
-    raw = value.encode()
-    if len(raw) > 255:
-        raise PublishFailed(f"AMQP short string longer than 255 bytes: {value[:40]!r}...")
-    return bytes((len(raw),)) + raw
-
-
-def _properties(m: Outgoing) -> bytes:
-    """The content header's property flags and list, for the properties `_amqp_message` would send."""
-    if m.headers or not isinstance(m.body, bytes):
-        # Rare here (retries, parking, tests): let py-amqp serialise the header table and the encoding.
-        return _amqp_message(m)._serialize_properties()
-    flags = _FLAG_CONTENT_TYPE | _FLAG_DELIVERY_MODE | _FLAG_MESSAGE_ID
-    parts = [_shortstr(m.content_type), b"\x02"]
-    if m.correlation_id:
-        flags |= _FLAG_CORRELATION_ID
-        parts.append(_shortstr(m.correlation_id))
-    parts.append(_shortstr(m.message_id))
-    if m.type:
-        flags |= _FLAG_TYPE
-        parts.append(_shortstr(m.type))
-    return struct.pack(">H", flags) + b"".join(parts)
-
-
-def encode_publishes(messages: Sequence[Outgoing], channel: int, frame_max: int) -> bytes:
-    """The bytes py-amqp would write for `basic_publish` of each message (persistent, not mandatory), in order.
-    Bodies longer than a frame are split into frames of at most frame_max - 8 bytes, as the protocol wants."""
-    out = []
-    append = out.append
-    chunk = frame_max - 8
-    for m in messages:
-        body = m.body if isinstance(m.body, bytes) else m.body.encode()
-        method = b"".join((_BASIC_PUBLISH, _shortstr(m.exchange), _shortstr(m.routing_key), b"\x00"))
-        header = _pack_content_header(60, 0, len(body)) + _properties(m)
-        append(_pack_frame_header(1, channel, len(method)))
-        append(method)
-        append(_FRAME_END)
-        append(_pack_frame_header(2, channel, len(header)))
-        append(header)
-        append(_FRAME_END)
-        for start in range(0, len(body), chunk):
-            part = body[start:start + chunk]
-            append(_pack_frame_header(3, channel, len(part)))
-            append(part)
-            append(_FRAME_END)
-    return b"".join(out)
-
-
-def _amqp_message(m: Outgoing) -> amqp.Message:
-    # Only properties that carry something. Kept in step with `_properties` (a test compares the bytes).
-    properties = {"content_type": m.content_type, "delivery_mode": 2, "message_id": m.message_id}
-    if m.headers:
-        properties["application_headers"] = dict(m.headers)
-    if m.correlation_id:
-        properties["correlation_id"] = m.correlation_id
-    if m.type:
-        properties["type"] = m.type
-    if not isinstance(m.body, bytes):
-        properties["content_encoding"] = "utf-8"  # what py-amqp adds when it encodes a str body itself
-    return amqp.Message(m.body, **properties)

@@ -5,11 +5,15 @@ applies the handlers to the events not seen before; then the messages are acked.
 message is tried alone so one poison message cannot hold back the others. A message that fails goes to a
 retry queue whose TTL dead-letters it back after a delay; after the last delay it is parked, with the
 reason, in `<queue>.parked`, from where `crm-parked replay` puts it back.
+
+On `amqp://` URLs the consumer reads through pika's BlockingConnection (public API: `basic_qos`,
+`basic_consume`, `process_data_events`, `basic_ack`); on `memory://` (embedded mode) through kombu's
+in-process transport. `open_session` chooses by the URL's scheme; the batching, inbox and failure handling
+above are the same on both.
 """
 from __future__ import annotations
 
 import logging
-import struct
 import threading
 import time
 import traceback
@@ -17,15 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime, UTC
 from collections.abc import Callable, Mapping, Sequence
 
-import amqp
 import kombu
+import pika
 from prometheus_client import Counter
 from sqlalchemy import Table, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from crm_shared import context
-from crm_shared.broker import CONNECTION_ERRORS, Outgoing, PublishFailed, Publisher, is_amqp, topic_exchange
+from crm_shared.broker import (CONNECTION_ERRORS, Outgoing, PublishFailed, Publisher, is_amqp, pika_parameters,
+                               topic_exchange)
 from crm_shared.db import insert_ignoring_duplicates
 from crm_shared.events import CloudEvent, MalformedEvent
 from crm_shared.retry import retry_transient
@@ -56,90 +61,141 @@ def parking_queue(queue: str) -> str:
 
 def declare_topology(channel, queue: str, subscriptions: Sequence[Subscription],
                      retry_delays_ms: Sequence[int], amqp_features: bool) -> None:
-    main = kombu.Queue(queue, durable=True, auto_delete=False)
-    main.maybe_bind(channel)
-    main.declare()
+    """Declares the queue, its bindings, the parking queue and (AMQP only) the retry queues on a pika
+    `BlockingChannel`, or on a kombu channel of the memory transport (`amqp_features=False`)."""
+    if not amqp_features:
+        _declare_kombu_topology(channel, queue, subscriptions)
+        return
+    channel.queue_declare(queue=queue, durable=True)
     for sub in subscriptions:
-        exchange = topic_exchange(sub.exchange)
-        exchange.declare(channel=channel)
+        channel.exchange_declare(exchange=sub.exchange, exchange_type="topic", durable=True)
         for key in sub.routing_keys:
             channel.queue_bind(queue=queue, exchange=sub.exchange, routing_key=key)
-    parked = kombu.Queue(parking_queue(queue), durable=True, auto_delete=False)
-    parked.maybe_bind(channel)
-    parked.declare()
-    if not amqp_features:
-        return
+    channel.queue_declare(queue=parking_queue(queue), durable=True)
     for attempt, delay in enumerate(retry_delays_ms, start=1):
         channel.queue_declare(
-            queue=retry_queue(queue, attempt), durable=True, auto_delete=False,
+            queue=retry_queue(queue, attempt), durable=True,
             arguments={"x-message-ttl": int(delay), "x-dead-letter-exchange": "",
                        "x-dead-letter-routing-key": queue},
         )
 
 
-_FRAME_HEADER = struct.Struct(">BHI")
-_FRAME_END = 0xCE
+def _declare_kombu_topology(channel, queue: str, subscriptions: Sequence[Subscription]) -> None:
+    main = kombu.Queue(queue, durable=True, auto_delete=False)
+    main.maybe_bind(channel)
+    main.declare()
+    for sub in subscriptions:
+        topic_exchange(sub.exchange).declare(channel=channel)
+        for key in sub.routing_keys:
+            channel.queue_bind(queue=queue, exchange=sub.exchange, routing_key=key)
+    parked = kombu.Queue(parking_queue(queue), durable=True, auto_delete=False)
+    parked.maybe_bind(channel)
+    parked.declare()
 
 
-class FrameReader:
-    """Reads AMQP frames for py-amqp in bulk: one recv of up to 64 KiB, then every complete frame in it is
-    handed to py-amqp's own frame handler (which assembles messages and calls the consumer's callback).
+@dataclass(frozen=True)
+class Delivery:
+    """A received message, whichever transport brought it; `token` is what that transport acks with."""
+    body: bytes
+    message_id: str | None
+    correlation_id: str | None
+    type: str | None
+    content_type: str | None
+    headers: dict
+    exchange: str
+    routing_key: str
+    token: object = None
 
-    py-amqp's `drain_events` reads one frame per call, in three or more socket reads, and sets and resets the
-    socket timeout (two fcntl calls) around each frame; a message is three frames. Bytes of an incomplete
-    frame stay in the transport's read buffer, where py-amqp's own reads (e.g. of a synchronous reply) find
-    them, so both readers can take turns on one connection.
-    """
+    @classmethod
+    def from_pika(cls, method, properties, body: bytes) -> Delivery:
+        return cls(body=body, message_id=properties.message_id, correlation_id=properties.correlation_id,
+                   type=properties.type, content_type=properties.content_type, headers=properties.headers or {},
+                   exchange=method.exchange or "", routing_key=method.routing_key or "",
+                   token=method.delivery_tag)
 
-    def __init__(self, conn: kombu.Connection, recv_size: int = 65536):
-        self.connection = conn.connection  # the py-amqp connection
-        self.transport = self.connection.transport
-        self.recv_size = recv_size
+    @classmethod
+    def from_kombu(cls, message) -> Delivery:
+        body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+        props, info = message.properties, message.delivery_info
+        return cls(body=body, message_id=props.get("message_id"), correlation_id=props.get("correlation_id"),
+                   type=props.get("type"), content_type=message.content_type, headers=message.headers or {},
+                   exchange=info.get("exchange") or "", routing_key=info.get("routing_key") or "",
+                   token=message)
 
-    @staticmethod
-    def usable(conn: kombu.Connection) -> bool:
-        transport = getattr(getattr(conn, "connection", None), "transport", None)
-        return (transport is not None and hasattr(transport, "_read_buffer")
-                and type(transport).__name__ == "TCPTransport")
+
+class PikaSession:
+    """A consuming connection on pika's BlockingConnection: prefetch, `basic_consume` into a buffer,
+    `process_data_events` (bulk reads, heartbeats answered by pika), one multiple-ack per batch."""
+
+    def __init__(self, url: str, prefetch: int, heartbeat: int = 30):
+        self.connection = pika.BlockingConnection(pika_parameters(url, heartbeat=heartbeat))
+        self.channel = self.connection.channel()
+        if prefetch:
+            self.channel.basic_qos(prefetch_count=prefetch)
+
+    def declare(self, queue: str, subscriptions: Sequence[Subscription], retry_delays_ms: Sequence[int]) -> None:
+        declare_topology(self.channel, queue, subscriptions, retry_delays_ms, amqp_features=True)
+
+    def consume(self, queue: str, on_delivery: Callable[[Delivery], None]) -> None:
+        self.channel.basic_consume(
+            queue, lambda _channel, method, properties, body: on_delivery(Delivery.from_pika(method, properties,
+                                                                                             body)))
 
     def read(self, timeout: float) -> None:
-        """Reads what arrives within `timeout` seconds and dispatches every complete frame; raises
-        TimeoutError if nothing arrived."""
-        transport = self.transport
-        sock = transport.sock
-        previous = sock.gettimeout()  # py-amqp's writes (acks, heartbeats) keep the timeout they had
-        sock.settimeout(timeout)
+        self.connection.process_data_events(time_limit=timeout)
+
+    def ack(self, batch: Sequence[Delivery]) -> None:
+        self.channel.basic_ack(batch[-1].token, multiple=True)
+
+    def close(self) -> None:
         try:
-            data = sock.recv(self.recv_size)
+            if self.connection.is_open:
+                self.connection.close()  # unacked deliveries go back to the queue
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail in many ways
+            pass
+
+
+class KombuSession:
+    """The same on kombu's in-process `memory://` transport (embedded mode)."""
+
+    def __init__(self, url: str, prefetch: int):
+        self.connection = kombu.Connection(url, connect_timeout=5)
+        self.connection.connect()
+        self.channel = self.connection.channel()
+        self.channel.basic_qos(0, prefetch, False)
+        self.consumer = None
+
+    def declare(self, queue: str, subscriptions: Sequence[Subscription], retry_delays_ms: Sequence[int]) -> None:
+        declare_topology(self.channel, queue, subscriptions, retry_delays_ms, amqp_features=False)
+
+    def consume(self, queue: str, on_delivery: Callable[[Delivery], None]) -> None:
+        self.consumer = kombu.Consumer(self.channel, queues=[kombu.Queue(queue, no_declare=True)],
+                                       on_message=lambda message: on_delivery(Delivery.from_kombu(message)),
+                                       accept=None)
+        self.consumer.consume()
+
+    def read(self, timeout: float) -> None:
+        try:
+            self.connection.drain_events(timeout=timeout)
         except TimeoutError:
-            raise
-        except BlockingIOError as exc:
-            raise TimeoutError() from exc
-        except OSError:
-            transport.connected = False
-            raise
-        finally:
-            sock.settimeout(previous)
-        if not data:
-            transport.connected = False
-            raise ConnectionError("the broker closed the connection")
-        buffer = transport._read_buffer + data if transport._read_buffer else data
-        position, size = 0, len(buffer)
-        on_frame = self.connection.on_inbound_frame
+            pass
+
+    def ack(self, batch: Sequence[Delivery]) -> None:
+        for delivery in batch:
+            delivery.token.ack()
+
+    def close(self) -> None:
         try:
-            while size - position >= 8:
-                frame_type, channel, length = _FRAME_HEADER.unpack_from(buffer, position)
-                end = position + 7 + length
-                if end >= size:
-                    break
-                if buffer[end] != _FRAME_END:
-                    transport.connected = False
-                    raise amqp.exceptions.UnexpectedFrame(f"frame end {buffer[end]:#04x}, expected 0xce")
-                payload = buffer[position + 7:end]
-                position = end + 1
-                on_frame((frame_type, channel, payload))
-        finally:
-            transport._read_buffer = buffer[position:]
+            if self.consumer is not None:
+                self.consumer.cancel()
+            self.connection.release()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def open_session(url: str, prefetch: int = 0) -> PikaSession | KombuSession:
+    """The consuming transport for the URL's scheme: pika for amqp://, kombu for memory://."""
+    return PikaSession(url, prefetch) if is_amqp(url) else KombuSession(url, prefetch)
 
 
 def batch_handler(handler):
@@ -184,7 +240,8 @@ class EventConsumer:
         self.retry_delays_ms = tuple(retry_delays_ms)
         self.batch_size = batch_size
         self.batch_wait = batch_wait
-        self._buffer: list = []  # py-amqp messages on AMQP, kombu messages on the memory transport
+        self._buffer: list[Delivery] = []
+        self._session: PikaSession | KombuSession | None = None
         self._republisher = Publisher(url)
         self._inbox_statement = None
 
@@ -204,21 +261,17 @@ class EventConsumer:
         self._republisher.close()
 
     def _consume(self, stop: threading.Event) -> None:
-        with kombu.Connection(self.url, connect_timeout=5, heartbeat=30) as conn:
-            channel = conn.channel()
-            channel.basic_qos(0, self.batch_size * 2, False)
-            declare_topology(channel, self.queue, self.subscriptions, self.retry_delays_ms, is_amqp(self.url))
-            if is_amqp(self.url) and FrameReader.usable(conn):
-                # py-amqp messages straight to the buffer: kombu's per-message wrapping is not needed here.
-                channel.basic_consume(self.queue, callback=self._buffer.append)
-                self._loop(stop, conn, FrameReader(conn).read)
-            else:
-                consumer = kombu.Consumer(channel, queues=[kombu.Queue(self.queue, no_declare=True)],
-                                          on_message=self._buffer.append, accept=None)
-                with consumer:
-                    self._loop(stop, conn, lambda timeout: conn.drain_events(timeout=timeout))
+        session = open_session(self.url, prefetch=self.batch_size * 2)
+        try:
+            session.declare(self.queue, self.subscriptions, self.retry_delays_ms)
+            self._session = session
+            session.consume(self.queue, self._buffer.append)
+            self._loop(stop, session.read)
+        finally:
+            self._session = None
+            session.close()
 
-    def _loop(self, stop: threading.Event, conn: kombu.Connection, read: Callable[[float], None]) -> None:
+    def _loop(self, stop: threading.Event, read: Callable[[float], None]) -> None:
         """Reads into the buffer and hands it on in batches of at most `batch_size`: when that many have
         arrived, or `batch_wait` after the first one did."""
         first_buffered_at = None
@@ -227,11 +280,7 @@ class EventConsumer:
                 timeout = max(0.0005, self.batch_wait - (time.monotonic() - first_buffered_at))
             else:
                 timeout = 0.5
-            try:
-                read(timeout)
-            except TimeoutError:
-                if not self._buffer:
-                    conn.heartbeat_check()
+            read(timeout)
             if not self._buffer:
                 continue
             if first_buffered_at is None:
@@ -246,9 +295,11 @@ class EventConsumer:
     def declare(self) -> None:
         """Declare queue, bindings, retry and parking queues now (deploy step), so nothing published from
         here on can miss the queue."""
-        with kombu.Connection(self.url, connect_timeout=5) as conn:
-            declare_topology(conn.channel(), self.queue, self.subscriptions, self.retry_delays_ms,
-                             is_amqp(self.url))
+        session = open_session(self.url)
+        try:
+            session.declare(self.queue, self.subscriptions, self.retry_delays_ms)
+        finally:
+            session.close()
 
     # -- one batch ----------------------------------------------------------------------------------
     def process(self, batch: list) -> None:
@@ -317,54 +368,37 @@ class EventConsumer:
         return self._inbox_statement
 
     # -- failures -----------------------------------------------------------------------------------
-    def _retry_or_park(self, message, exc: Exception) -> None:
-        attempts = int(_headers(message).get(ATTEMPTS_HEADER, 0)) + 1
+    def _retry_or_park(self, message: Delivery, exc: Exception) -> None:
+        attempts = int(message.headers.get(ATTEMPTS_HEADER, 0)) + 1
         reason = f"{type(exc).__name__}: {exc}"
         if attempts > len(self.retry_delays_ms):
             self._park(message, reason, attempts, traceback.format_exc(limit=5))
             return
         target = retry_queue(self.queue, attempts) if is_amqp(self.url) else self.queue
-        log.warning("event %s failed (attempt %d), retrying: %s", message.properties.get("message_id"),
-                    attempts, reason)
+        log.warning("event %s failed (attempt %d), retrying: %s", message.message_id, attempts, reason)
         self._republish(message, target, {ATTEMPTS_HEADER: attempts, "x-crm-last-error": reason[:500]})
         RETRIED.labels(self.queue).inc()
 
-    def _park(self, message, reason: str, attempts: int = 1, trace: str = "") -> None:
-        log.error("parking message %s from %s: %s", message.properties.get("message_id"), self.queue, reason)
+    def _park(self, message: Delivery, reason: str, attempts: int = 1, trace: str = "") -> None:
+        log.error("parking message %s from %s: %s", message.message_id, self.queue, reason)
         headers = {
             ATTEMPTS_HEADER: attempts,
             "x-crm-park-reason": reason[:2000],
             "x-crm-parked-at": datetime.now(UTC).isoformat(),
-            "x-crm-original-exchange": message.delivery_info.get("exchange", ""),
-            "x-crm-original-routing-key": message.delivery_info.get("routing_key", ""),
+            "x-crm-original-exchange": message.exchange,
+            "x-crm-original-routing-key": message.routing_key,
             "x-crm-trace": trace[-4000:],
         }
         self._republish(message, parking_queue(self.queue), headers)
         PARKED.labels(self.queue).inc()
 
-    def _republish(self, message, queue: str, headers: dict) -> None:
-        merged = {**_headers(message), **headers}
-        props = message.properties
+    def _republish(self, message: Delivery, queue: str, headers: dict) -> None:
         self._republisher.publish([Outgoing(
-            exchange="", routing_key=queue, body=message.body,
-            message_id=props.get("message_id") or "", correlation_id=props.get("correlation_id"),
-            type=props.get("type"),
-            content_type=getattr(message, "content_type", None) or "application/octet-stream",
-            headers=merged)])
+            exchange="", routing_key=queue, body=message.body, message_id=message.message_id or "",
+            correlation_id=message.correlation_id, type=message.type,
+            content_type=message.content_type or "application/octet-stream",
+            headers={**message.headers, **headers})])
 
-    def _ack(self, batch: list) -> None:
-        if not batch:
-            return
-        last = batch[-1]
-        if isinstance(last, amqp.Message):
-            last.channel.basic_ack(last.delivery_tag, multiple=True)
-        elif is_amqp(self.url):
-            last.ack(multiple=True)
-        else:
-            for message in batch:
-                message.ack()
-
-
-def _headers(message) -> dict:
-    """Application headers of a py-amqp or a kombu message."""
-    return message.headers or {}
+    def _ack(self, batch: list[Delivery]) -> None:
+        if batch:
+            self._session.ack(batch)

@@ -6,8 +6,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import kombu
+import pika
+import pika.exceptions
 
+from crm_shared.broker import pika_parameters
 from crm_shared.consumer import EventConsumer, parking_queue, retry_queue
 
 
@@ -29,23 +31,30 @@ def running_consumer(consumer: EventConsumer, amqp_url: str, queue: str, retry_l
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run_forever, args=(stop,), daemon=True)
     thread.start()
-    with kombu.Connection(amqp_url) as conn:
+    connection = pika.BlockingConnection(pika_parameters(amqp_url))
+    try:
+        channel = [connection.channel()]
+
         def declared() -> bool:
             try:
-                conn.channel().queue_declare(queue=queue, passive=True)
+                channel[0].queue_declare(queue=queue, passive=True)
                 return True
-            except Exception:  # noqa: BLE001 - not declared yet; the channel is closed by the broker
-                conn.close()
-                conn.connect()
+            except pika.exceptions.ChannelClosedByBroker:  # not declared yet: the broker closed the channel
+                channel[0] = connection.channel()
                 return False
         wait_for(declared)
-        time.sleep(0.2)  # the bindings are declared right after the queue
+    finally:
+        connection.close()
+    time.sleep(0.2)  # the bindings are declared right after the queue
     try:
         yield consumer
     finally:
         stop.set()
         thread.join(timeout=10)
-        with kombu.Connection(amqp_url) as conn:
-            channel = conn.channel()
+        connection = pika.BlockingConnection(pika_parameters(amqp_url))
+        try:
+            channel = connection.channel()
             for name in (queue, parking_queue(queue), *(retry_queue(queue, i + 1) for i in range(retry_levels))):
                 channel.queue_delete(queue=name)
+        finally:
+            connection.close()

@@ -8,10 +8,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-import kombu
+import pika
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
-from crm_shared.broker import Publisher
+from crm_shared.broker import Publisher, pika_parameters
 from crm_shared.consumer import EventConsumer, Subscription, batch_handler, parking_queue, retry_queue
 from crm_shared.db import make_engine
 from crm_shared.events import exchange_for, new_event
@@ -137,9 +137,12 @@ def build_pipeline(producer_url: str, consumer_url: str, amqp_url: str, service:
 def tear_down(pipeline: Pipeline) -> None:
     pipeline.producer_engine.dispose()
     pipeline.consumer_engine.dispose()
-    with kombu.Connection(pipeline.amqp_url) as conn:
-        channel = conn.channel()
+    connection = pika.BlockingConnection(pika_parameters(pipeline.amqp_url))
+    try:
+        channel = connection.channel()
         queue = pipeline.queue
         for name in [queue, parking_queue(queue), retry_queue(queue, 1), retry_queue(queue, 2)]:
             channel.queue_delete(name)
         channel.exchange_delete(exchange_for(pipeline.service))
+    finally:
+        connection.close()
