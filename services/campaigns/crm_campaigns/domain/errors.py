@@ -37,3 +37,11 @@ class Conflict(DomainError):
 
 class PreconditionFailed(DomainError):
     """`If-Match` names another version than the stored one (412); nothing has been changed."""
+
+
+def check_version(what: str, stored: int, if_match: int | None, expected_version: int | None) -> None:
+    """The optimistic lock of a change: `If-Match` (412) and, deprecated, the body's or query's `version` (409)."""
+    if if_match is not None and if_match != stored:
+        raise PreconditionFailed(f"the {what} is at version {stored}, not {if_match}", "If-Match")
+    if expected_version is not None and expected_version != stored:
+        raise Conflict(f"the {what} is at version {stored}, not {expected_version}", "version")

@@ -6,11 +6,12 @@ from datetime import date
 from crm_shared.web import (PageQuerySchema, current_principal, decode_cursor, idempotent, page_of, path_uuid,
                             require_role)
 from crm_shared.web.pagination import day, text
+from crm_shared.web.preconditions import ETAG, IfMatchSchema, if_match_version
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from crm_campaigns.entrypoints import budget_schemas as s
-from crm_campaigns.entrypoints.campaigns_api import EDITORS, uow
+from crm_campaigns.entrypoints.campaigns_api import EDITORS, uow, version_etag
 from crm_campaigns.service_layer import budget, revenue
 
 budget_blp = Blueprint("budget", __name__, description="Campaign budget: cost items and attributed revenue")
@@ -26,31 +27,39 @@ class CostItems(MethodView):
     @idempotent
     @require_role(*EDITORS)
     @budget_blp.arguments(s.CostItemCreateSchema)
-    @budget_blp.response(201, s.CostItemSchema)
+    @budget_blp.response(201, s.CostItemSchema, headers=ETAG)
     def post(self, body, campaign_id: str):
         """Adds a cost item, optionally to one stage (422 for a stage the campaign does not have)."""
-        return budget.add_cost_item(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"), body)
+        item = budget.add_cost_item(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"), body)
+        return item, 201, version_etag(item)
 
 
 @budget_blp.route("/campaigns/<uuid_str:campaign_id>/cost-items/<uuid_str:cost_item_id>")
 class CostItem(MethodView):
     @require_role(*EDITORS)
     @budget_blp.arguments(s.CostItemPatchSchema)
-    @budget_blp.response(200, s.CostItemSchema)
-    def patch(self, body, campaign_id: str, cost_item_id: str):
-        """Changes a cost item (409 when `version` is not the stored one). A completed or cancelled campaign
-        takes only `actual_amount`: invoices arrive late."""
+    @budget_blp.arguments(IfMatchSchema, location="headers")
+    @budget_blp.response(200, s.CostItemSchema, headers=ETAG)
+    @budget_blp.alt_response(412, description="If-Match names another version than the stored one")
+    def patch(self, body, headers, campaign_id: str, cost_item_id: str):
+        """Changes a cost item (412 when `If-Match` is not the stored version; 409 for the deprecated body
+        `version`). A completed or cancelled campaign takes only `actual_amount`: invoices arrive late."""
         version = body.pop("version")
-        return budget.update_cost_item(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
-                                       path_uuid(cost_item_id, "cost_item_id"), body, version)
+        item = budget.update_cost_item(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
+                                       path_uuid(cost_item_id, "cost_item_id"), body, version,
+                                       if_match=if_match_version(headers))
+        return item, 200, version_etag(item)
 
     @require_role(*EDITORS)
     @budget_blp.arguments(s.VersionQuerySchema, location="query")
+    @budget_blp.arguments(IfMatchSchema, location="headers")
     @budget_blp.response(204)
-    def delete(self, args, campaign_id: str, cost_item_id: str):
-        """Removes a cost item of a draft or active campaign."""
+    @budget_blp.alt_response(412, description="If-Match names another version than the stored one")
+    def delete(self, args, headers, campaign_id: str, cost_item_id: str):
+        """Removes a cost item of a draft or active campaign (`If-Match` 412, the deprecated `?version=` 409)."""
         budget.delete_cost_item(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
-                                path_uuid(cost_item_id, "cost_item_id"), args["version"])
+                                path_uuid(cost_item_id, "cost_item_id"), args["version"],
+                                if_match=if_match_version(headers))
 
 
 @budget_blp.route("/campaigns/<uuid_str:campaign_id>/revenue")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from crm_shared.web import current_principal, decode_cursor, idempotent, page_of, path_uuid, require_role
 from crm_shared.web.pagination import text
+from crm_shared.web.preconditions import ETAG, IfMatchSchema, etag, if_match_version
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -26,6 +27,11 @@ def lines() -> set[str] | None:
     return None if principal.sees_all_lines() else set(principal.lines_of_business)
 
 
+def version_etag(found) -> dict:
+    """`ETag: "<version>"` of a versioned row (a Row or a dict)."""
+    return etag(found["version"] if isinstance(found, dict) else found.version)
+
+
 def cursor_after(cursor: str | None, length: int) -> list | None:
     """A cursor of `length` text values (a sort key and an id, say)."""
     return decode_cursor(cursor, (text,) * length)
@@ -46,28 +52,35 @@ class CampaignList(MethodView):
     @idempotent
     @require_role(*EDITORS)
     @campaigns.arguments(s.CampaignCreateSchema)
-    @campaigns.response(201, s.CampaignSchema)
+    @campaigns.response(201, s.CampaignSchema, headers=ETAG)
     def post(self, body):
-        """Describes a new campaign (a draft)."""
-        return use_cases.create_campaign(uow(), current_principal(), body)
+        """Describes a new campaign (a draft); the ETag is its version."""
+        campaign = use_cases.create_campaign(uow(), current_principal(), body)
+        return campaign, 201, version_etag(campaign)
 
 
 @campaigns.route("/campaigns/<uuid_str:campaign_id>")
 class CampaignItem(MethodView):
-    @campaigns.response(200, s.CampaignSchema)
+    @campaigns.response(200, s.CampaignSchema, headers=ETAG)
     def get(self, campaign_id: str):
-        """One campaign."""
+        """One campaign; the ETag is its version."""
         with uow() as work:
-            return use_cases.visible_campaign(work, current_principal(), path_uuid(campaign_id, "campaign_id"))
+            campaign = use_cases.visible_campaign(work, current_principal(), path_uuid(campaign_id, "campaign_id"))
+        return campaign, 200, version_etag(campaign)
 
     @require_role(*EDITORS)
     @campaigns.arguments(s.CampaignPatchSchema)
-    @campaigns.response(200, s.CampaignSchema)
-    def patch(self, body, campaign_id: str):
-        """Changes the description; an active campaign keeps its type, line of business and start."""
+    @campaigns.arguments(IfMatchSchema, location="headers")
+    @campaigns.response(200, s.CampaignSchema, headers=ETAG)
+    @campaigns.alt_response(412, description="If-Match names another version than the stored one")
+    def patch(self, body, headers, campaign_id: str):
+        """Changes the description; an active campaign keeps its type, line of business and start. Send
+        `If-Match: "<version>"` to be refused (412) if it changed meanwhile (the body's `version`, 409, is
+        deprecated)."""
         version = body.pop("version")
-        return use_cases.update_campaign(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"), body,
-                                         version)
+        campaign = use_cases.update_campaign(uow(), current_principal(), path_uuid(campaign_id, "campaign_id"),
+                                             body, version, if_match=if_match_version(headers))
+        return campaign, 200, version_etag(campaign)
 
 
 @campaigns.route("/campaigns/<uuid_str:campaign_id>/stages")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crm_shared.web import ProblemError, current_principal, idempotent, page_of, path_uuid, require_role
 from crm_shared.web.app import public
+from crm_shared.web.preconditions import ETAG, IfMatchSchema, if_match_version
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -12,7 +13,7 @@ from kombu.exceptions import OperationalError
 from crm_campaigns.domain.errors import NotFound
 from crm_campaigns.entrypoints import mailing_config
 from crm_campaigns.entrypoints import mailing_schemas as s
-from crm_campaigns.entrypoints.campaigns_api import cursor_after, lines
+from crm_campaigns.entrypoints.campaigns_api import cursor_after, lines, version_etag
 from crm_campaigns.service_layer import mail_templates, mailing_reactions, mailings as use_cases
 
 mailings = Blueprint("mailings", __name__, description="Mailings: templates, sending, recipients, reactions")
@@ -43,28 +44,35 @@ class TemplateList(MethodView):
     @idempotent
     @require_role(*EDITORS)
     @mailings.arguments(s.TemplateCreateSchema)
-    @mailings.response(201, s.TemplateSchema)
+    @mailings.response(201, s.TemplateSchema, headers=ETAG)
     def post(self, body):
         """A template; an unknown placeholder, a missing e-mail subject or HTML in a letter is refused (422)."""
-        return mail_templates.create_template(uow(), current_principal(), body)
+        template = mail_templates.create_template(uow(), current_principal(), body)
+        return template, 201, version_etag(template)
 
 
 @mailings.route("/templates/<uuid_str:template_id>")
 class TemplateItem(MethodView):
-    @mailings.response(200, s.TemplateSchema)
+    @mailings.response(200, s.TemplateSchema, headers=ETAG)
     def get(self, template_id: str):
-        """One template."""
+        """One template; the ETag is its version."""
         with uow() as work:
-            return mail_templates.visible_template(work, current_principal(), path_uuid(template_id, "template_id"))
+            template = mail_templates.visible_template(work, current_principal(),
+                                                       path_uuid(template_id, "template_id"))
+        return template, 200, version_etag(template)
 
     @require_role(*EDITORS)
     @mailings.arguments(s.TemplatePutSchema)
-    @mailings.response(200, s.TemplateSchema)
-    def put(self, body, template_id: str):
-        """Replaces the template's texts (its channel stays); 409 while a mailing using it is being sent."""
+    @mailings.arguments(IfMatchSchema, location="headers")
+    @mailings.response(200, s.TemplateSchema, headers=ETAG)
+    @mailings.alt_response(412, description="If-Match names another version than the stored one")
+    def put(self, body, headers, template_id: str):
+        """Replaces the template's texts (its channel stays); 409 while a mailing using it is being sent.
+        `If-Match: "<version>"` answers 412 when it changed meanwhile (the body's `version`, 409, is deprecated)."""
         version = body.pop("version")
-        return mail_templates.update_template(uow(), current_principal(), path_uuid(template_id, "template_id"),
-                                              body, version)
+        template = mail_templates.update_template(uow(), current_principal(), path_uuid(template_id, "template_id"),
+                                                  body, version, if_match=if_match_version(headers))
+        return template, 200, version_etag(template)
 
 
 # -- mailings ----------------------------------------------------------------------------------------------------

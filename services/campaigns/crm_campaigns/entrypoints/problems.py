@@ -5,11 +5,12 @@ from crm_shared.web.errors import register_domain_errors
 from flask import Flask
 
 from crm_campaigns.domain.errors import (Conflict, DomainError, FileTooLarge, Forbidden, InvalidInput, MalformedFile,
-                                         NotFound, UnsupportedFile)
+                                         NotFound, PreconditionFailed, UnsupportedFile)
 
 STATUS = [
     (NotFound, 404, "Not Found"),
     (Forbidden, 403, "Forbidden"),
+    (PreconditionFailed, 412, "Precondition Failed"),
     (Conflict, 409, "Conflict"),
     (UnsupportedFile, 415, "Unsupported Media Type"),
     (FileTooLarge, 413, "Content Too Large"),

@@ -6,7 +6,7 @@ import uuid
 
 from crm_shared.auth import Principal
 
-from crm_campaigns.domain.errors import Conflict, InvalidInput, NotFound
+from crm_campaigns.domain.errors import Conflict, InvalidInput, NotFound, check_version
 from crm_campaigns.service_layer.campaigns import visible_campaign
 
 FINISHED = ("completed", "cancelled")
@@ -37,10 +37,10 @@ def add_cost_item(uow, actor: Principal, campaign_id: str, values: dict) -> dict
 
 
 def update_cost_item(uow, actor: Principal, campaign_id: str, cost_item_id: str, changes: dict,
-                     expected_version: int | None) -> dict:
+                     expected_version: int | None, if_match: int | None = None) -> dict:
     with uow:
         campaign = visible_campaign(uow, actor, campaign_id)
-        item = _item(uow, campaign_id, cost_item_id, expected_version)
+        item = _item(uow, campaign_id, cost_item_id, expected_version, if_match)
         if campaign.status in FINISHED and set(changes) - LATE_CHANGES:
             fields = ", ".join(sorted(set(changes) - LATE_CHANGES))
             raise Conflict(f"a {campaign.status} campaign only takes actual amounts; it cannot change: {fields}")
@@ -52,10 +52,11 @@ def update_cost_item(uow, actor: Principal, campaign_id: str, cost_item_id: str,
         return uow.budget.cost_item(campaign_id, cost_item_id)._asdict()
 
 
-def delete_cost_item(uow, actor: Principal, campaign_id: str, cost_item_id: str, expected_version: int | None):
+def delete_cost_item(uow, actor: Principal, campaign_id: str, cost_item_id: str, expected_version: int | None,
+                     if_match: int | None = None):
     with uow:
         campaign = visible_campaign(uow, actor, campaign_id)
-        _item(uow, campaign_id, cost_item_id, expected_version)
+        _item(uow, campaign_id, cost_item_id, expected_version, if_match)
         if campaign.status in FINISHED:
             raise Conflict(f"the cost items of a {campaign.status} campaign are kept")
         uow.budget.delete_cost_item(cost_item_id)
@@ -70,10 +71,9 @@ def check_stage(uow, campaign_id: str, stage_key: str | None) -> None:
         raise InvalidInput(f"the campaign has no stage {stage_key!r}", "stage_key")
 
 
-def _item(uow, campaign_id: str, cost_item_id: str, expected_version: int | None):
+def _item(uow, campaign_id: str, cost_item_id: str, expected_version: int | None, if_match: int | None):
     item = uow.budget.cost_item(campaign_id, cost_item_id, lock=True)
     if item is None:
         raise NotFound(f"the campaign has no cost item {cost_item_id}")
-    if expected_version is not None and expected_version != item.version:
-        raise Conflict(f"the cost item is at version {item.version}, not {expected_version}", "version")
+    check_version("cost item", item.version, if_match, expected_version)
     return item

@@ -9,7 +9,7 @@ from crm_shared.events import new_event
 
 from crm_campaigns.domain import events
 from crm_campaigns.domain.campaign import check_dates, check_failure_code, check_transition
-from crm_campaigns.domain.errors import Conflict, InvalidInput, NotFound
+from crm_campaigns.domain.errors import Conflict, InvalidInput, NotFound, check_version
 from crm_campaigns.domain.stages import StageGraph
 from crm_campaigns.service_layer import progress
 from crm_campaigns.service_layer.evaluation_events import publish_evaluation
@@ -52,11 +52,11 @@ def create_campaign(uow, actor: Principal, values: dict) -> dict:
     return row
 
 
-def update_campaign(uow, actor: Principal, campaign_id: str, changes: dict, expected_version: int | None):
+def update_campaign(uow, actor: Principal, campaign_id: str, changes: dict, expected_version: int | None,
+                    if_match: int | None = None):
     with uow:
         row = visible_campaign(uow, actor, campaign_id, lock=True)
-        if expected_version is not None and expected_version != row.version:
-            raise Conflict(f"the campaign is at version {row.version}, not {expected_version}", "version")
+        check_version("campaign", row.version, if_match, expected_version)
         if row.status in ("completed", "cancelled"):
             raise Conflict(f"a {row.status} campaign cannot be changed")
         if row.status == "active" and set(changes) - EDITABLE_WHEN_ACTIVE:

@@ -5,7 +5,7 @@ import uuid
 
 from crm_shared.auth import Principal
 
-from crm_campaigns.domain.errors import Conflict, InvalidInput, NotFound
+from crm_campaigns.domain.errors import Conflict, InvalidInput, NotFound, check_version
 from crm_campaigns.domain.templates import Template, parse_template
 from crm_campaigns.service_layer.campaigns import now, require_known_line
 
@@ -25,13 +25,13 @@ def create_template(uow, actor: Principal, values: dict) -> dict:
     return row
 
 
-def update_template(uow, actor: Principal, template_id: str, values: dict, expected_version: int | None):
+def update_template(uow, actor: Principal, template_id: str, values: dict, expected_version: int | None,
+                    if_match: int | None = None):
     """Replaces name, subject, body, html and line of business; the channel stays what it was."""
     _check_line(actor, values["line_of_business"])
     with uow:
         row = visible_template(uow, actor, template_id, lock=True)
-        if expected_version is not None and expected_version != row.version:
-            raise Conflict(f"the template is at version {row.version}, not {expected_version}", "version")
+        check_version("template", row.version, if_match, expected_version)
         if values["channel"] != row.channel:
             raise Conflict("a template's channel cannot change; create a new template", "channel")
         if uow.templates.used_by_mailing(template_id, ("sending",)):
