@@ -694,6 +694,30 @@ def test_a_visit_counts_as_the_last_contact(client, auth, party, outbox):
         visit["call_id"], "visit", True, True, "sal")
 
 
+def test_an_outcome_and_a_visit_sent_again_with_their_idempotency_key_are_recorded_once(client, auth, party,
+                                                                                        outbox):
+    party_id = party()
+    call = maintenance_calls(client, auth, party_id)[0]
+    mark = outbox.mark()
+    body = {"outcome": "reached", "answers": MAINTENANCE_ANSWERS, "notes": "all fine"}
+    keyed = {"roles": ("agent",), "sub": "anna"}
+    url = f"{API}/calls/{call['call_id']}/outcome"
+    first = client.post(url, json=body, headers={**auth(**keyed), "Idempotency-Key": "outcome-1"})
+    again = client.post(url, json=body, headers={**auth(**keyed), "Idempotency-Key": "outcome-1"})
+    assert first.status_code == again.status_code == 200, first.get_json()
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    assert len(outbox.since(mark, "crm.calls.call_outcome_recorded.v1")) == 1
+    other = client.post(url, json={**body, "notes": "other"}, headers={**auth(**keyed), "Idempotency-Key": "outcome-1"})
+    assert problem(other, 422)["errors"][0]["field"] == "Idempotency-Key"
+    assert problem(record(client, auth, call["call_id"], body), 409)  # without a key: closed already
+
+    visit = {"party_id": party_id, "kind": "visit", "contacted_on": TODAY.isoformat(), "notes": None}
+    sales = {**auth(roles=("sales",)), "Idempotency-Key": "visit-1"}
+    made = [ok(client.post(f"{API}/contacts", json=visit, headers=sales), 201) for _ in range(2)]
+    assert made[0] == made[1]
+    assert [c["call_id"] for c in calls_of(client, auth, party_id, call_type="visit")] == [made[0]["call_id"]]
+
+
 # -- the same contract as an event from campaigns -----------------------------------------------------------
 def campaign_event(type_, data):
     from crm_shared.events import CloudEvent
