@@ -2,7 +2,6 @@
 called by the service's bootstrap; nothing else in a service reads the environment."""
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from crm_shared.config import Settings
+from crm_shared.testing.services import SERVICE_PACKAGES, service_module
 
 ROOT = Path(__file__).resolve().parents[3]
-SERVICES = {"customers": "crm_customers", "calls": "crm_calls", "campaigns": "crm_campaigns",
-            "service-desk": "crm_service_desk", "reporting": "crm_reporting"}
+SERVICES = list(SERVICE_PACKAGES)
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def test_a_service_subclass_reads_its_own_fields_and_overrides_win():
 
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_every_bootstrap_builds_its_settings_once_and_passes_them_on(service, monkeypatch):
-    bootstrap = importlib.import_module(f"{SERVICES[service]}.bootstrap")
+    bootstrap = service_module(service)
     prefix = service.upper().replace("-", "_")
     monkeypatch.setenv(f"{prefix}_MAX_PAGE_SIZE", "77")
     runtime = bootstrap.build_runtime(bootstrap.settings_from_env(database_url="sqlite://"))
@@ -65,7 +64,7 @@ def test_no_service_module_reads_the_environment():
 
 @pytest.mark.parametrize("service", ["customers", "calls", "campaigns"])
 def test_a_worker_builds_its_runtime_from_the_settings_its_celery_app_was_made_with(service):
-    tasks = importlib.import_module(f"{SERVICES[service]}.entrypoints.tasks")
+    tasks = service_module(service, "entrypoints.tasks")
     tasks._runtime.cache_clear()
     try:
         assert tasks._runtime().settings is tasks.SETTINGS

@@ -14,6 +14,7 @@ from crm_shared.config import Settings
 from crm_shared.entrypoints import wsgi_app
 from crm_shared.runtime import ServiceRuntime
 from crm_shared.web import create_service_app
+from crm_shared.testing.services import SERVICE_PACKAGES
 
 SETTINGS = Settings.from_env("demo", database_url="sqlite://")
 
@@ -73,13 +74,11 @@ def test_log_level_comes_from_the_environment(monkeypatch, restore_logging):
     assert logging.getLogger().level == logging.WARNING
 
 
-SERVICES = {"customers": "crm_customers", "calls": "crm_calls", "campaigns": "crm_campaigns",
-            "service-desk": "crm_service_desk", "reporting": "crm_reporting"}
 
 
-@pytest.mark.parametrize("service", list(SERVICES))
+@pytest.mark.parametrize("service", list(SERVICE_PACKAGES))
 def test_every_services_wsgi_module_configures_json_logging(service, tmp_path):
-    package = SERVICES[service]
+    package = SERVICE_PACKAGES[service]
     if importlib.util.find_spec(package) is None:
         pytest.skip(f"{package} is not installed")
     script = (f"import logging\nfrom {package}.entrypoints.wsgi import app\n"

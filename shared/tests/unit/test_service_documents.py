@@ -1,28 +1,14 @@
 """Every service's OpenAPI document, as the service builds it, documents its errors as they are sent:
 application/problem+json with the Problem schema, a 401 on every operation that needs a token, a default."""
-import importlib
 import re
 
 import pytest
 
-from crm_shared.config import Settings
+from crm_shared.testing.services import SERVICE_PACKAGES, build_service_app, openapi_document
 
-SERVICES = {"customers": "crm_customers", "calls": "crm_calls", "campaigns": "crm_campaigns",
-            "service-desk": "crm_service_desk", "reporting": "crm_reporting"}
+SERVICES = list(SERVICE_PACKAGES)
 PROBLEM = "application/problem+json"
 METHODS = ("get", "put", "post", "patch", "delete")
-
-
-def document(service: str) -> dict:
-    package = SERVICES[service]
-    try:
-        bootstrap = importlib.import_module(f"{package}.bootstrap")
-    except ModuleNotFoundError:
-        pytest.skip(f"{package} is not installed")
-    app = bootstrap.build_runtime(Settings.from_env(service, database_url="sqlite://")).create_app()
-    response = app.test_client().get(f"/api/{service}/openapi.json")
-    assert response.status_code == 200
-    return response.json
 
 
 def operations(spec: dict):
@@ -40,7 +26,7 @@ def resolved(spec: dict, response: dict) -> dict:
 
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_every_error_response_is_problem_json(service):
-    spec = document(service)
+    spec = openapi_document(service)
     problem = spec["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "instance", "errors"} <= set(problem["properties"])
     detail = spec["components"]["schemas"]["ProblemDetail"]["properties"]
@@ -68,7 +54,7 @@ def test_every_error_response_is_problem_json(service):
 
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_path_ids_are_documented_as_uuids(service):
-    spec = document(service)
+    spec = openapi_document(service)
     wrong = []
     for path, item in spec["paths"].items():
         for parameter in item.get("parameters", []):
@@ -78,20 +64,11 @@ def test_path_ids_are_documented_as_uuids(service):
     assert wrong == []
 
 
-def build_app(service: str):
-    package = SERVICES[service]
-    try:
-        bootstrap = importlib.import_module(f"{package}.bootstrap")
-    except ModuleNotFoundError:
-        pytest.skip(f"{package} is not installed")
-    return bootstrap.build_runtime(Settings.from_env(service, database_url="sqlite://")).create_app()
-
-
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_no_operation_is_reached_without_a_token_unless_it_is_public(service):
     """Every documented operation, with its path ids filled in, or with a path segment that a suffix test
     would once have taken for a document ("docs", "openapi.json"), answers 401 without a token."""
-    app = build_app(service)
+    app = build_service_app(service)
     client = app.test_client()
     spec = client.get(f"/api/{service}/openapi.json").json
     reached = []
@@ -107,6 +84,6 @@ def test_no_operation_is_reached_without_a_token_unless_it_is_public(service):
 
 
 def test_the_contact_policy_named_docs_needs_a_token():
-    client = build_app("calls").test_client()
+    client = build_service_app("calls").test_client()
     response = client.put("/api/calls/contact-policies/docs", json={})
     assert response.status_code == 401 and response.mimetype == PROBLEM
