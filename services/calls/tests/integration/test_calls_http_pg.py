@@ -966,28 +966,15 @@ def test_ids_longer_than_their_columns_are_refused_as_bad_input(client, auth, pa
 
 
 # -- the event catalog matches what the code writes --------------------------------------------------------
-def _schema_fields(document, schema) -> tuple[set[str], set[str]]:
-    """(required, known) data fields of a documented schema, following $ref and allOf."""
-    if "$ref" in schema:
-        return _schema_fields(document, document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
-    required, known = set(schema.get("required", ())), set(schema.get("properties", {}))
-    for part in schema.get("allOf", ()):
-        more_required, more_known = _schema_fields(document, part)
-        required, known = required | more_required, known | more_known
-    return required, known
-
-
 def test_every_event_written_here_matches_the_catalog(runtime, request):
     """Runs last: every calls event the tests above made is documented, with the fields the code writes; when
     the whole module ran, the tests above made every type calls publishes."""
-    from pathlib import Path
-
     from crm_calls.domain import events
+    from crm_shared.testing.event_catalog import (catalog_readme, data_schema, load_catalog, messages_by_type,
+                                                  schema_fields)
 
-    yaml = pytest.importorskip("yaml")
-    document = yaml.safe_load((Path(__file__).resolve().parents[4] / "docs/events/asyncapi.yaml").read_text())
-    readme = (Path(__file__).resolve().parents[4] / "docs/events/README.md").read_text()
-    messages = {m["name"]: m for m in document["components"]["messages"].values()}
+    document, readme = load_catalog(), catalog_readme()
+    messages = messages_by_type(document)
     documented = [f"crm.calls.{name}.v1" for name in events.PUBLISHED] + [
         events.CAMPAIGN_CALL_REQUESTED, events.CAMPAIGN_CALL_WITHDRAWN, events.CAMPAIGN_DEFINED]
     for type_ in documented:
@@ -999,8 +986,7 @@ def test_every_event_written_here_matches_the_catalog(runtime, request):
     seen = set()
     for event in written:
         seen.add(event["type"])
-        schema = messages[event["type"]]["payload"]["allOf"][1]["properties"]["data"]
-        required, known = _schema_fields(document, schema)
+        required, known = schema_fields(document, data_schema(messages[event["type"]]))
         keys = set(event["data"])
         assert required <= keys, (event["type"], required - keys)
         assert keys <= known, (event["type"], keys - known)

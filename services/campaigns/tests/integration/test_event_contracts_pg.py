@@ -8,12 +8,12 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import smtp_server as smtp_fixtures
 from campaigns_fixtures import add_parties, auth, create_campaign, design_campaign, smtp_at, use_settings
 from crm_shared.events import CloudEvent
+from crm_shared.testing.event_catalog import catalog_readme, data_schema, load_catalog, messages_by_type, schema_fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,11 +21,9 @@ from crm_campaigns.adapters import orm
 from crm_campaigns.domain import events
 from crm_campaigns.service_layer.handlers import EVENT_TYPES, call_outcomes
 
-yaml = pytest.importorskip("yaml")
 smtp_server = smtp_fixtures.smtp_server
 
 API = "/api/campaigns"
-ASYNCAPI = Path(__file__).resolve().parents[4] / "docs/events/asyncapi.yaml"
 PUBLISHED = sorted(v for k, v in vars(events).items()
                    if k.isupper() and isinstance(v, str) and v.startswith("crm.campaigns."))
 MAIL_STAGES = [
@@ -43,7 +41,7 @@ IMPORT_MAPPING = {"Firma": "company_name", "PLZ": "postal_code", "Ort": "city", 
 
 @pytest.fixture
 def document():
-    return yaml.safe_load(ASYNCAPI.read_text())
+    return load_catalog()
 
 
 @pytest.fixture
@@ -57,25 +55,6 @@ def inline(monkeypatch, runtime, client, smtp_server):
 def ok(response, status: int = 200) -> dict:
     assert response.status_code == status, response.get_json()
     return response.get_json()
-
-
-def messages_by_type(document) -> dict[str, dict]:
-    return {m["name"]: m for m in document["components"]["messages"].values()}
-
-
-def schema_fields(document, schema) -> tuple[set[str], set[str]]:
-    """(required, known) data fields of a documented schema, following $ref and allOf."""
-    if "$ref" in schema:
-        return schema_fields(document, document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
-    required, known = set(schema.get("required", ())), set(schema.get("properties", {}))
-    for part in schema.get("allOf", ()):
-        more_required, more_known = schema_fields(document, part)
-        required, known = required | more_required, known | more_known
-    return required, known
-
-
-def data_schema(message: dict) -> dict:
-    return message["payload"]["allOf"][1]["properties"]["data"]
 
 
 def written_events(engine) -> list[dict]:
@@ -174,7 +153,7 @@ def test_every_event_campaigns_writes_has_the_documented_data_fields(runtime, cl
 
 def test_every_type_campaigns_publishes_or_consumes_is_in_the_catalog(document):
     messages = messages_by_type(document)
-    readme = (ASYNCAPI.parent / "README.md").read_text()
+    readme = catalog_readme()
     assert len(PUBLISHED) == 11
     for type_ in PUBLISHED:
         assert f"crm.campaigns/{type_}" in document["channels"] and type_ in messages, type_

@@ -4,38 +4,20 @@ documents for its type, and every event class of domain/events.py is in the cata
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from crm_customers.domain import events
+from crm_shared.testing.event_catalog import catalog_readme, data_schema, load_catalog, messages_by_type, schema_fields
 
-yaml = pytest.importorskip("yaml")
-
-DOCS = Path(__file__).resolve().parents[4] / "docs/events"
 PUBLISHED = sorted(f"crm.customers.{cls.name}.v1" for cls in vars(events).values()
                    if isinstance(cls, type) and issubclass(cls, events.Event) and "name" in vars(cls))
 
 
 @pytest.fixture
 def document():
-    return yaml.safe_load((DOCS / "asyncapi.yaml").read_text())
-
-
-def messages_by_type(document) -> dict[str, dict]:
-    return {m["name"]: m for m in document["components"]["messages"].values()}
-
-
-def schema_fields(document, schema) -> tuple[set[str], set[str]]:
-    """(required, known) data fields of a documented schema, following $ref and allOf."""
-    if "$ref" in schema:
-        return schema_fields(document, document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
-    required, known = set(schema.get("required", ())), set(schema.get("properties", {}))
-    for part in schema.get("allOf", ()):
-        more_required, more_known = schema_fields(document, part)
-        required, known = required | more_required, known | more_known
-    return required, known
+    return load_catalog()
 
 
 def ok(response, status=200):
@@ -67,7 +49,7 @@ def test_every_event_customers_writes_has_the_documented_data_fields(runtime, cl
         assert (exchange, routing_key, event["source"]) == ("crm.customers", event["type"], "crm.customers"), event
         seen.add(event["type"])
         assert event["type"] in messages, event["type"]
-        data = messages[event["type"]]["payload"]["allOf"][1]["properties"]["data"]
+        data = data_schema(messages[event["type"]])
         required, known = schema_fields(document, data)
         keys = set(event["data"])
         assert keys == known, (event["type"], "undocumented:", keys - known, "documented, not written:", known - keys)
@@ -77,7 +59,7 @@ def test_every_event_customers_writes_has_the_documented_data_fields(runtime, cl
 
 def test_every_type_customers_publishes_is_in_the_catalog(document):
     messages = messages_by_type(document)
-    readme = (DOCS / "README.md").read_text()
+    readme = catalog_readme()
     assert "crm.customers.line_of_business_defined.v1" in PUBLISHED and len(PUBLISHED) == 8
     for type_ in PUBLISHED:
         assert f"crm.customers/{type_}" in document["channels"] and type_ in messages, type_
